@@ -1,0 +1,121 @@
+"""Per-step cost of ``WarmupLR.step()`` against the schedulers a user would otherwise use.
+
+    python -m benchmarks.scheduler_step_cost [--out benchmarks/results]
+
+Same process, same optimizer shapes, interleaved rounds, minimum over rounds (a noisy machine
+only ever adds time). All schedulers run a warmup then cosine decay and are measured in the decay
+phase, with 1 and 50 param groups, float and Tensor LRs. Writes ``scheduler_step_cost.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import timeit
+import warnings
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR
+
+from benchmarks.environment import environment
+from warmup_plugins import WarmupSchedule
+from warmup_plugins.torch import WarmupLR
+
+WARMUP, TOTAL = 1_000, 100_000_000
+SCHEDULE = WarmupSchedule(warmup_steps=WARMUP, total_steps=TOTAL, decay_type="cosine")
+
+
+def lambda_factor(k: int) -> float:
+    if k < WARMUP:
+        return 0.01 + 0.99 * k / WARMUP
+    return 0.5 * (1 + math.cos(math.pi * (k - WARMUP) / (TOTAL - WARMUP)))
+
+
+def make_optimizer(groups: int, tensor: bool) -> torch.optim.Optimizer:
+    params = [
+        {"params": [torch.zeros(1, requires_grad=True)], "lr": torch.tensor(0.1) if tensor else 0.1}
+        for _ in range(groups)
+    ]
+    return torch.optim.SGD(params, lr=0.1)
+
+
+def contenders(groups: int, tensor: bool) -> dict[str, Callable[[], None]]:
+    """name -> a zero-argument function doing one scheduler step."""
+    out: dict[str, Callable[[], None]] = {}
+    out["WarmupLR"] = WarmupLR(make_optimizer(groups, tensor), SCHEDULE).step
+    out["LambdaLR"] = LambdaLR(make_optimizer(groups, tensor), lambda_factor).step
+    opt = make_optimizer(groups, tensor)
+    warm = LinearLR(opt, start_factor=0.01, total_iters=WARMUP)
+    cos = CosineAnnealingLR(opt, T_max=TOTAL - WARMUP)
+    out["SequentialLR"] = SequentialLR(opt, [warm, cos], milestones=[WARMUP]).step
+    try:
+        from timm.scheduler import CosineLRScheduler
+    except ImportError:
+        pass
+    else:
+        timm_sched = CosineLRScheduler(
+            make_optimizer(groups, tensor),
+            t_initial=TOTAL - WARMUP,
+            warmup_t=WARMUP,
+            warmup_prefix=True,
+            warmup_lr_init=0.001,
+            t_in_epochs=False,
+        )
+        counter = iter(range(1, 10**9))
+        out["timm CosineLRScheduler.step_update"] = lambda: timm_sched.step_update(next(counter))
+    if not tensor:
+        plain = make_optimizer(groups, tensor).param_groups
+        values = [0.05] * groups
+
+        def write_floats() -> None:
+            for group, value in zip(plain, values):
+                group["lr"] = value
+
+        out["writing one float per group, nothing else"] = write_floats
+    return out
+
+
+def measure(groups: int, tensor: bool, rounds: int, number: int) -> dict[str, float]:
+    steps = contenders(groups, tensor)
+    for step in steps.values():  # move past the warmup, into the cosine phase
+        for _ in range(WARMUP + 10):
+            step()
+    best = {name: math.inf for name in steps}
+    for _ in range(rounds):
+        for name, step in steps.items():
+            best[name] = min(best[name], timeit.timeit(step, number=number) / number * 1e6)
+    return best
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke test)")
+    args = parser.parse_args(argv)
+    torch.set_num_threads(1)
+    warnings.simplefilter("ignore")  # torch's "step before optimizer.step" warnings: no optimizer runs here
+    rounds = 2 if args.quick else args.rounds
+    rows = []
+    for groups in (1, 50):
+        for tensor in (False, True):
+            number = (200 if args.quick else 5000) // (1 if groups == 1 else 10)
+            micros = measure(groups, tensor, rounds, number)
+            rows.append({"groups": groups, "lr": "Tensor" if tensor else "float", "us_per_step": micros})
+            ours = micros["WarmupLR"]
+            for name, value in micros.items():
+                ratio = value / ours
+                print(f"{groups:3d} groups  {rows[-1]['lr']:6s}  {name:42s} {value:9.2f} us  ({ratio:5.2f}x WarmupLR)")
+    result = {"benchmark": "scheduler_step_cost", "environment": environment(), "rounds": rounds, "rows": rows}
+    args.out.mkdir(parents=True, exist_ok=True)
+    path = args.out / ("scheduler_step_cost_quick.json" if args.quick else "scheduler_step_cost.json")
+    path.write_text(json.dumps(result, indent=2))
+    print(f"wrote {path}")
+    return result
+
+
+if __name__ == "__main__":
+    main()
