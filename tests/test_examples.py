@@ -30,6 +30,13 @@ def test_torch_example_quick():
     assert "next lr 1.00e-03" in out  # the warmup ends exactly at the peak after epoch 1
 
 
+def test_timm_example_quick():
+    pytest.importorskip("timm")
+    out = run("timm_train.py", "--quick")
+    assert "epoch  2" in out
+    assert "lr 1.00e-01" in out  # after the 1-epoch warmup the peak, not a decayed value
+
+
 @needs_cifar
 def test_torch_example_quick_on_real_data():
     out = run("cifar10_torch.py", "--quick", "--data", CIFAR10_ROOT)

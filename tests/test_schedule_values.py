@@ -56,7 +56,7 @@ def decay_reference(kind, k):
         "cosine": M + (1 - M) * (1 + math.cos(math.pi * p)) / 2,
         "linear": M + (1 - M) * (1 - p),
         "polynomial": M + (1 - M) * (1 - p) ** 2,
-        "tanh": M + (1 - M) * (1 - math.tanh(-7 * (1 - p) + 3 * p)) / 2,
+        "tanh": M if k >= T else M + (1 - M) * (1 - math.tanh(-7 * (1 - p) + 3 * p)) / 2,
         "exponential": 0.97 ** min(d, span),
         "step": 0.5 ** (min(d, span) // 25),
         "multistep": 0.1 ** sum(min(k, T) >= m for m in (40, 80)),

@@ -320,6 +320,8 @@ class WarmupSchedule:
             return math.nan  # never used: _total is inf
         if self.total_steps == self.warmup_steps and self.warmup_prefix:
             return 1.0
+        if self.decay_type in ANNEALING_TYPES and self.cycle_steps is None:
+            return self.end_factor  # an annealing decay ends at m (tanh's formula stops short of it)
         return self._decay_fn(self.total_steps, at_end=True)
 
     def __getstate__(self) -> dict[str, Any]:
@@ -364,12 +366,8 @@ class WarmupSchedule:
             return self._shape(self._progress(self._clock(k), self._span), *self._shape_args)
         d = k if self.cycle_warmup else self._clock(k)
         i, t, span = restarts.locate(d, self.cycle_steps, self.cycle_mul)
-        if at_end and t == 0 and i > 0:  # f(T) is the end of the last cycle, not a new peak
-            i -= 1
-            span = self.cycle_steps * self.cycle_mul**i
-            t = span
-        if self.cycle_limit is not None and i >= self.cycle_limit:
-            return self.end_factor
+        if (at_end and t == 0 and i > 0) or (self.cycle_limit is not None and i >= self.cycle_limit):
+            return self.end_factor  # the end of a cycle (never a new peak at T), or past the cycle limit
         peak = self.cycle_decay**i
         if self.cycle_warmup:
             if t < self.warmup_steps:
