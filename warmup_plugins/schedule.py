@@ -45,7 +45,7 @@ _DECAY_OPTIONS: dict[str, tuple[str, ...]] = {
 }
 _ALL_OPTIONS = tuple(dict.fromkeys(name for opts in _DECAY_OPTIONS.values() for name in opts))
 _NEEDS_TOTAL = (*ANNEALING_TYPES, "wsd")
-_EPOCH_LENGTHS = {
+EPOCH_LENGTHS = {
     "warmup_epochs": "warmup_steps",
     "total_epochs": "total_steps",
     "step_size_epochs": "step_size",
@@ -468,7 +468,7 @@ class WarmupSchedule:
         becomes ``round(epochs * steps_per_epoch)`` updates. Other fields pass through unchanged.
         """
         spe = _checks.integer("steps_per_epoch", steps_per_epoch, low=1)
-        for epoch_name, step_name in _EPOCH_LENGTHS.items():
+        for epoch_name, step_name in EPOCH_LENGTHS.items():
             if step_name in kwargs:
                 raise TypeError(f"from_epochs takes lengths in epochs: use {epoch_name} instead of {step_name}")
             if epoch_name in kwargs and kwargs[epoch_name] is not None:
@@ -498,4 +498,4 @@ def epochs_to_steps(name: str, epochs: object, steps_per_epoch: int) -> int:
 
 def is_epoch_argument(name: str) -> bool:
     """True for the epoch-length keywords that :meth:`WarmupSchedule.from_epochs` converts."""
-    return name in _EPOCH_LENGTHS or name == "steps_per_epoch"
+    return name in EPOCH_LENGTHS or name == "steps_per_epoch"
