@@ -37,18 +37,159 @@ def render_step_cost(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-RENDERERS: dict[str, Callable[[dict], str]] = {"scheduler_step_cost": render_step_cost}
+def render_cifar10(data: dict, figures: Path, stem: str) -> str:
+    lines = ["## CIFAR-10 through every adapter (`python -m benchmarks.cifar10`)", "", _env_line(data["environment"])]
+    lines.append(f"Whole run: {data['wall_seconds']:.0f} s. Cross-check: **{'PASS' if data['pass'] else 'FAIL'}**.")
+    for name, model in data["models"].items():
+        check = model["cross_check"]
+        lines += [
+            "",
+            f"### {name}: {model['recipe']['epochs']} epochs x {model['steps_per_epoch']} updates",
+            "",
+            "| run | test acc after epoch 1 | best test acc | final test acc | final train loss | s/epoch (train) |"
+            " diverged |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        ]
+        for run in model["runs"]:
+            acc, secs = run["test_accuracy"], run["epoch_seconds"]
+            lines.append(
+                f"| {run['label']} | {acc[0]:.2%} | {max(acc):.2%} | {acc[-1]:.2%} | {run['train_loss'][-1]:.4f} | "
+                f"{sum(secs) / len(secs):.2f} | {run['diverged']} |"
+            )
+        lines += [
+            "",
+            f"Cross-check (train loss within {check['loss_rtol']:.0%} relative, test accuracy within "
+            f"{check['acc_atol']:.1%} absolute, LR traces exactly equal):",
+            "",
+        ]
+        for pair in check["pairs"]:
+            lines.append(
+                f"- **{'PASS' if pair['pass'] else 'FAIL'}** {pair['pair']}: max abs LR difference "
+                f"{pair['max_abs_lr_delta']:.3g}, max train-loss difference {pair['max_rel_train_loss_delta']:.2e} "
+                f"(relative), max test-accuracy difference {pair['max_abs_test_accuracy_delta']:.4f}, "
+                f"{pair['bitwise_equal_update_losses']} of {pair['updates']} update losses bitwise equal"
+            )
+        lines += [
+            "",
+            f"![{name} LR]({_plot_lrs(name, model, figures / f'{stem}_{name}_lr.png')})",
+            f"![{name} curves]({_plot_curves(name, model, figures / f'{stem}_{name}_curves.png')})",
+        ]
+    return "\n".join(lines) + "\n"
 
 
-def render(results: Path) -> str:
+def _plot_lrs(name: str, model: dict, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(7, 3.6))
+    for run in model["runs"]:
+        trace = run["lr_trace"]
+        style = {"lw": 2.5, "alpha": 0.5} if run["adapter"] in ("torch", "timm", "fastai") else {"lw": 1, "ls": "--"}
+        ax.plot(trace["sample_index"], trace["sample_lr"], label=run["label"], **style)
+    ax.set(xlabel="optimizer update", ylabel="LR", title=f"{name}: LR per update")
+    ax.legend(fontsize=6, frameon=False)
+    return _save(fig, path)
+
+
+def _plot_curves(name: str, model: dict, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
+    for run in model["runs"]:
+        epochs = range(1, len(run["train_loss"]) + 1)
+        left.plot(epochs, run["train_loss"], label=run["label"])
+        right.plot(epochs, run["test_accuracy"], label=run["label"])
+    left.set(xlabel="epoch", ylabel="train loss", title=f"{name}: train loss")
+    right.set(xlabel="epoch", ylabel="test accuracy", title=f"{name}: test accuracy")
+    right.legend(fontsize=6, frameon=False)
+    return _save(fig, path)
+
+
+def _save(fig, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path.relative_to(path.parents[1]).as_posix()
+
+
+def render_sweep(data: dict, figures: Path, stem: str) -> str:
+    lines = [
+        "## Warmup ablation (`python -m benchmarks.sweep`)",
+        "",
+        _env_line(data["environment"]),
+        f"Model `{data['recipe']['name']}`, {data['recipe']['epochs']} epochs, seeds {data['config']['seeds']}; "
+        f"whole grid {data['wall_seconds']:.0f} s. Diverged: a NaN/inf loss or a final train loss above ln 10.",
+        "",
+        "| warmup | length (epochs) | peak LR | final test acc (mean +- std) | max train loss, epoch 1 | diverged |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for cell in data["cells"]:
+        lines.append(
+            f"| {cell['warmup_type']} | {cell['warmup_epochs']:g} | {cell['peak_lr']:g} | "
+            f"{cell['accuracy_mean']:.2%} +- {cell['accuracy_std']:.2%} | {cell['first_epoch_max_loss']:.3f} | "
+            f"{cell['diverged']}/{cell['runs']} |"
+        )
+    lines += ["", f"![ablation]({_plot_sweep(data, figures / f'{stem}.png')})"]
+    return "\n".join(lines) + "\n"
+
+
+def _plot_sweep(data: dict, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    lrs = sorted({c["peak_lr"] for c in data["cells"]})
+    fig, axes = plt.subplots(1, len(lrs), figsize=(4.5 * len(lrs), 3.4), squeeze=False)
+    for ax, lr in zip(axes[0], lrs):
+        cells = [c for c in data["cells"] if c["peak_lr"] == lr]
+        names = [f"{c['warmup_type']}\n{c['warmup_epochs']:g} ep" for c in cells]
+        ax.bar(names, [c["accuracy_mean"] for c in cells], yerr=[c["accuracy_std"] for c in cells], capsize=3)
+        ax.set(title=f"peak LR {lr:g}", ylabel="final test accuracy")
+        ax.tick_params(axis="x", labelsize=7)
+    return _save(fig, path)
+
+
+def render_fastai_cost(data: dict) -> str:
+    lines = [
+        "## fastai callback cost (`python -m benchmarks.fastai_callback_cost`)",
+        "",
+        _env_line(data["environment"]),
+        f"Minimum over {data['rounds']} interleaved rounds; µs per training batch, loop overhead subtracted.",
+        "",
+        "| optimizer | scheduled | groups | contender | µs/batch |",
+        "| --- | --- | ---: | --- | ---: |",
+    ]
+    for row in data["rows"]:
+        for name, value in row["us_per_batch"].items():
+            lines.append(f"| {row['optimizer']} | {row['hypers']} | {row['groups']} | {name} | {value:.2f} |")
+        lines.append(
+            f"| {row['optimizer']} | {row['hypers']} | {row['groups']} | **ParamScheduler / WarmupCallback** | "
+            f"**{row['ratio_before_batch']:.1f}x** |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+RENDERERS: dict[str, Callable[..., str]] = {
+    "scheduler_step_cost": render_step_cost,
+    "fastai_callback_cost": render_fastai_cost,
+    "cifar10": render_cifar10,
+    "sweep": render_sweep,
+}
+
+
+def render(results: Path, include_quick: bool = False) -> str:
+    import matplotlib
+
+    matplotlib.use("Agg")
     sections = [HEADER]
     for path in sorted(results.glob("*.json")):
-        if path.stem.endswith("_quick"):
+        if path.stem.endswith("_quick") != include_quick:
             continue
         data = json.loads(path.read_text())
         renderer = RENDERERS.get(data.get("benchmark", ""))
-        if renderer is not None:
+        if renderer in (render_step_cost, render_fastai_cost):
             sections.append(renderer(data))
+        elif renderer is not None:
+            sections.append(renderer(data, results, path.stem))
     return "\n".join(sections)
 
 
@@ -56,8 +197,9 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--results", type=Path, default=Path("benchmarks/results"))
     parser.add_argument("--out", type=Path, default=Path("benchmarks/RESULTS.md"))
+    parser.add_argument("--quick", action="store_true", help="render the *_quick.json smoke results instead")
     args = parser.parse_args(argv)
-    args.out.write_text(render(args.results))
+    args.out.write_text(render(args.results, args.quick))
     print(f"wrote {args.out}")
 
 
