@@ -6,8 +6,9 @@ framework's notion of time onto it and write the values.
 """
 
 from .decays import COOLDOWN_TYPES, DECAY_TYPES
+from .record import TrainingRecord
 from .schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .warmups import WARMUP_TYPES
 
-__all__ = ["COOLDOWN_TYPES", "DECAY_TYPES", "DEFAULT_START_FACTOR", "WARMUP_TYPES", "WarmupSchedule"]
+__all__ = ["COOLDOWN_TYPES", "DECAY_TYPES", "DEFAULT_START_FACTOR", "WARMUP_TYPES", "TrainingRecord", "WarmupSchedule"]
 __version__ = "0.1.0"

@@ -9,7 +9,7 @@ import numbers
 from collections.abc import Iterable, Sequence
 
 
-def _is_real(value: object) -> bool:
+def is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
 
 
@@ -23,7 +23,7 @@ def number(
     high_open: bool = False,
 ) -> float | int:
     """Return ``value`` as a plain int or float, or raise naming ``name`` and the valid range."""
-    if not _is_real(value):
+    if not is_real(value):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     plain = int(value) if isinstance(value, numbers.Integral) else float(value)
     if not math.isfinite(plain):
