@@ -233,7 +233,7 @@ def test_unknown_sched_lists_the_valid_names():
 def test_state_dict_errors():
     scheduler = WarmupScheduler(sgd(), SCHED)
     with pytest.raises(KeyError, match=r"missing keys \['last_t'\]"):
-        scheduler.load_state_dict({"schedule": SCHED.to_dict(), "base_values": [0.1]})
+        scheduler.load_state_dict({"schedule": SCHED.to_dict(), "base_values": [0.1], "adaptive": None})
     with pytest.raises(TypeError, match="optimizer must be a torch.optim.Optimizer"):
         WarmupScheduler("sgd", SCHED)
 

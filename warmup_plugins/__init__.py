@@ -5,10 +5,19 @@ The core, :class:`WarmupSchedule`, is pure math on the optimizer-update index; t
 framework's notion of time onto it and write the values.
 """
 
+from .adaptive import AdaptiveWarmup
 from .decays import COOLDOWN_TYPES, DECAY_TYPES
 from .record import TrainingRecord
 from .schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .warmups import WARMUP_TYPES
 
-__all__ = ["COOLDOWN_TYPES", "DECAY_TYPES", "DEFAULT_START_FACTOR", "WARMUP_TYPES", "TrainingRecord", "WarmupSchedule"]
+__all__ = [
+    "COOLDOWN_TYPES",
+    "DECAY_TYPES",
+    "DEFAULT_START_FACTOR",
+    "WARMUP_TYPES",
+    "AdaptiveWarmup",
+    "TrainingRecord",
+    "WarmupSchedule",
+]
 __version__ = "0.1.0"

@@ -11,16 +11,20 @@ import torch
 
 from . import _checks
 from .schedule import WarmupSchedule, is_epoch_argument
+from .untuned import resolve_untuned
 
 Schedules = WarmupSchedule | tuple[WarmupSchedule, ...]
 _FIELDS = frozenset(f.name for f in dataclasses.fields(WarmupSchedule))
 
 
-def build_schedule(schedule: object, kwargs: Mapping[str, Any], owner: str) -> Schedules:
+def build_schedule(
+    schedule: object, kwargs: Mapping[str, Any], owner: str, groups: Sequence[Mapping[str, Any]] = ()
+) -> Schedules:
     """One schedule, or one per parameter group, from ``schedule`` or from keyword arguments.
 
     Keyword arguments are :class:`WarmupSchedule` fields, or its ``from_epochs`` arguments
-    (``warmup_epochs=``, ``total_epochs=``, ``steps_per_epoch=``, ...) for lengths in epochs.
+    (``warmup_epochs=``, ``total_epochs=``, ``steps_per_epoch=``, ...) for lengths in epochs; an
+    untuned ``warmup_type`` reads its length from the ``beta2`` of ``groups``.
     """
     if schedule is not None:
         if kwargs:
@@ -34,6 +38,7 @@ def build_schedule(schedule: object, kwargs: Mapping[str, Any], owner: str) -> S
             f"{owner}: schedule must be a WarmupSchedule or a list of them (one per param group), "
             f"got {type(schedule).__name__}"
         )
+    kwargs = resolve_untuned(kwargs, groups, owner)
     unknown = sorted(k for k in kwargs if k not in _FIELDS and not is_epoch_argument(k))
     if unknown:
         raise TypeError(

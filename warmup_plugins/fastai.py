@@ -43,8 +43,11 @@ from fastcore.basics import patch
 from fastcore.foundation import L
 
 from . import _checks, _groups, decays, warmups
+from .adaptive import AdaptiveWarmup, bind_adaptive
 from .decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
+from .record import TrainingRecord
 from .schedule import DEFAULT_START_FACTOR, EPOCH_LENGTHS, WarmupSchedule, epochs_to_steps
+from .untuned import UNTUNED_TYPES, resolve_untuned
 from .warmups import WARMUP_TYPES
 
 __all__ = ["PCT_LENGTHS", "SchedDecay", "SchedWarmup", "SchedWarmupSchedule", "WarmupCallback", "mirror_moms"]
@@ -62,7 +65,7 @@ PCT_LENGTHS: dict[str, str] = {
 }
 _EPOCH_NAME = {step: epoch for epoch, step in EPOCH_LENGTHS.items()}
 _FIELDS = frozenset(f.name for f in dataclasses.fields(WarmupSchedule))
-_CHOICES = {"warmup_type": WARMUP_TYPES, "decay_type": DECAY_TYPES, "cooldown_type": COOLDOWN_TYPES}
+_CHOICES = {"warmup_type": WARMUP_TYPES + UNTUNED_TYPES, "decay_type": DECAY_TYPES, "cooldown_type": COOLDOWN_TYPES}
 Spec = WarmupSchedule | Mapping[str, Any]
 
 
@@ -249,6 +252,19 @@ def _lengths_in_updates(spec: Mapping[str, Any], fit: _FitSize) -> dict[str, Any
     return kwargs
 
 
+def _untuned(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> Spec | tuple[Spec, ...]:
+    """An untuned ``warmup_type`` replaced by the warmup it stands for, from the optimizer's ``sqr_mom``."""
+    if isinstance(spec, tuple):
+        return tuple(_untuned(item, hypers) for item in spec)
+    if isinstance(spec, Mapping):
+        return resolve_untuned(spec, hypers, _OWNER)
+    return spec
+
+
+def _first(schedules: _groups.Schedules) -> WarmupSchedule:
+    return schedules if isinstance(schedules, WarmupSchedule) else schedules[0]
+
+
 # ---------------------------------------------------------------------------- writing into the optimizer
 def _hyper_target(opt: Any, name: str) -> tuple[list[dict[str, Any]], str]:
     """The dicts to write ``name`` into and the key there, resolved once per fit.
@@ -277,7 +293,7 @@ def _hyper_target(opt: Any, name: str) -> tuple[list[dict[str, Any]], str]:
 class _HyperWriter:
     """One hyper-parameter of every param group: ``value_i(k) = base_i * f_i(k)``, bases read at ``before_fit``."""
 
-    __slots__ = ("bases", "groups", "key", "name", "record", "schedule")
+    __slots__ = ("bases", "groups", "key", "last", "name", "record", "schedule")
 
     def __init__(self, opt: Any, name: str, schedule: _groups.Schedules) -> None:
         self.name = name
@@ -301,6 +317,7 @@ class _HyperWriter:
         values = self.values_at(k)
         _groups.write_values(self.groups, self.key, values)
         self.record.append(values[-1])
+        self.last = values
 
     def restore(self) -> None:
         """Put the base values back, so the next fit starts from the same bases."""
@@ -335,7 +352,7 @@ class WarmupCallback(Callback):
     """
 
     order, run_valid = 60, False
-    _stateattrs = ("_writers", "_fit")
+    _stateattrs = ("_writers", "_fit", "_k")
 
     def __init__(
         self,
@@ -343,9 +360,15 @@ class WarmupCallback(Callback):
         *,
         mom: Spec | Sequence[Spec] | None = None,
         wd: Spec | Sequence[Spec] | None = None,
+        adaptive: AdaptiveWarmup | None = None,
+        record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
         super().__init__()
+        if adaptive is not None and not isinstance(adaptive, AdaptiveWarmup):
+            raise TypeError(f"{_OWNER}: adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
+        self.adaptive = adaptive
+        self.record = TrainingRecord(meta={"adapter": "fastai"}) if _checks.boolean("record", record) else None
         if schedule is not None and schedule_kwargs:
             extra = sorted(schedule_kwargs)
             raise TypeError(f"{_OWNER}: pass a schedule or its keyword arguments, not both (got {extra})")
@@ -363,6 +386,7 @@ class WarmupCallback(Callback):
         super()._init_state()
         self._writers: list[_HyperWriter] | None = None
         self._fit: _FitSize | None = None
+        self._k: float = 0
 
     def _is_training_fit(self) -> bool:
         """False for the ``before_fit``/``after_fit`` fastai fires around ``validate``/``get_preds`` and ``lr_find``.
@@ -395,16 +419,37 @@ class WarmupCallback(Callback):
             return
         self._check_no_other_scheduler()
         fit = _fit_size(self.learn)
-        self.schedules = {name: _resolve(spec, fit, name) for name, spec in self.specs.items()}
+        hypers = list(self.learn.opt.hypers)
+        self.schedules = {name: _resolve(_untuned(spec, hypers), fit, name) for name, spec in self.specs.items()}
         self._writers = [_HyperWriter(self.learn.opt, name, s) for name, s in self.schedules.items()]
         self._fit = fit
+        bind_adaptive(self.adaptive, self.schedules["lr"])
+        if self.record is not None:
+            self.record.meta.update(schedule=_first(self.schedules["lr"]).to_dict(), base_lrs=self._writers[0].bases)
 
     def before_batch(self) -> None:
-        """Write ``base * f(k)`` for update ``k = (epoch * n_iter + iter) // a`` (training batches only)."""
+        """Write ``base * f(k)`` for update ``k = (epoch * n_iter + iter) // a`` (training batches only);
+        with an adaptive warmup, ``k`` is its clock instead."""
         learn = self.learn
-        k = self._fit.update_index(learn.epoch, learn.iter)
+        k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
+        self._k = k
         for writer in self._writers:
             writer.write(k)
+
+    def after_step(self) -> None:
+        """After each optimizer update: feed ``learn.loss`` to the record and the adaptive warmup."""
+        if self.record is not None:
+            self.record.log_update(self._k, self._writers[0].last[0], self.learn.loss)
+        if self.adaptive is not None:
+            self.adaptive.observe(self.learn.loss)
+
+    def after_epoch(self) -> None:
+        """Copy the epoch's train/valid loss (and an ``accuracy`` metric) from fastai's Recorder."""
+        recorder = getattr(self.learn, "recorder", None)
+        if self.record is None or recorder is None or not recorder.values:
+            return
+        row = dict(zip(recorder.metric_names[1:], recorder.values[-1]))
+        self.record.log_epoch(self.learn.epoch, row.get("train_loss"), row.get("valid_loss"), row.get("accuracy"))
 
     def after_fit(self) -> None:
         """Restore the bases, hand the per-batch values to the recorder, drop the per-fit state."""

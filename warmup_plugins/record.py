@@ -116,3 +116,11 @@ class TrainingRecord:
     def finite_losses(self) -> list[float]:
         """The per-update losses that were logged and are finite."""
         return [v for v in self.updates["loss"] if v is not None and math.isfinite(v)]
+
+
+def new_record(record: object, adapter: str, schedule: object) -> TrainingRecord | None:
+    """An empty record for an adapter built with ``record=True`` (its first schedule in ``meta``)."""
+    if not _checks.boolean("record", record):
+        return None
+    first = schedule if hasattr(schedule, "to_dict") else schedule[0]  # type: ignore[index]
+    return TrainingRecord(meta={"adapter": adapter, "schedule": first.to_dict()})

@@ -23,6 +23,8 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from . import _checks, _groups, restarts
+from .adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
+from .record import new_record
 from .schedule import WarmupSchedule
 
 __all__ = [
@@ -39,7 +41,7 @@ TIMM_SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "plateau", "po
 NEW_SCHEDS = ("linear", "exponential")
 SCHED_NAMES = TIMM_SCHEDS + NEW_SCHEDS
 _CYCLIC = ("cosine", "tanh", "poly", "linear")
-_STATE_KEYS = frozenset({"schedule", "base_values", "last_t"})
+_STATE_KEYS = frozenset({"schedule", "base_values", "last_t", "adaptive"})
 
 
 class WarmupScheduler(Scheduler):
@@ -63,6 +65,8 @@ class WarmupScheduler(Scheduler):
         noise_std: float = 1.0,
         noise_seed: int | None = None,
         initialize: bool = True,
+        adaptive: AdaptiveWarmup | None = None,
+        record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
         if not isinstance(optimizer, Optimizer):
@@ -70,7 +74,7 @@ class WarmupScheduler(Scheduler):
             raise TypeError(f"WarmupScheduler: optimizer must be a torch.optim.Optimizer, got {kind}")
         if not optimizer.param_groups:
             raise ValueError("WarmupScheduler: the optimizer has no param groups")
-        self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupScheduler")
+        self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupScheduler", optimizer.param_groups)
         self._factors = _groups.per_group(self.schedule, len(optimizer.param_groups), "WarmupScheduler")
         for i, group in enumerate(optimizer.param_groups):
             _groups.read_value(group, "lr", i, "WarmupScheduler")
@@ -89,8 +93,30 @@ class WarmupScheduler(Scheduler):
             initialize=initialize,
         )
         self._bases = [float(v) for v in self.base_values]
+        if adaptive is not None and t_in_epochs:
+            raise ValueError("WarmupScheduler: an adaptive warmup follows updates; use t_in_epochs=False")
+        self.adaptive = bind_adaptive(adaptive, self.schedule)
+        self.record = new_record(record, "timm", self.schedule)
+        if self.record is not None:
+            self.record.meta["base_lrs"] = list(self._bases)
         self.last_t: float = 0
         self.update_groups(self._get_lr(0))
+
+    def step_update(self, num_updates: int, metric: float | None = None) -> None:
+        """timm's per-update call, after update ``num_updates - 1``; ``metric`` (its loss) feeds the
+        record and the adaptive warmup, which then sets the schedule's clock instead of ``num_updates``."""
+        if self.record is not None and not self.t_in_epochs:
+            lr = self.optimizer.param_groups[0]["lr"]
+            self.record.log_update(num_updates - 1, float(lr), metric)
+        if self.adaptive is not None:
+            num_updates = self.adaptive.observe(metric)
+        super().step_update(num_updates, metric)
+
+    def step(self, epoch: int, metric: float | None = None) -> None:
+        """timm's epoch-end call ``step(epoch + 1, metric)``; the record keeps ``metric`` per epoch."""
+        if self.record is not None:
+            self.record.log_epoch(max(0, epoch - 1), metric=metric)
+        super().step(epoch, metric)
 
     def _get_lr(self, t: float) -> list[float]:
         self.last_t = t
@@ -124,6 +150,7 @@ class WarmupScheduler(Scheduler):
             "schedule": _groups.schedules_to_data(self.schedule),
             "base_values": list(self._bases),
             "last_t": self.last_t,
+            "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -139,6 +166,7 @@ class WarmupScheduler(Scheduler):
             raise ValueError(f"WarmupScheduler.load_state_dict: base_values must be {len(groups)} numbers, got {bases}")
         schedule = _groups.schedules_from_data(state_dict["schedule"])
         self._factors = _groups.per_group(schedule, len(groups), "WarmupScheduler")
+        load_adaptive(self.adaptive, state_dict["adaptive"], schedule, "WarmupScheduler")
         self.schedule = schedule
         self._bases = [float(_checks.number(f"base_values[{i}]", b, low=0)) for i, b in enumerate(bases)]
         self.update_groups(self._get_lr(_checks.number("last_t", state_dict["last_t"], low=0)))

@@ -16,11 +16,13 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from . import _checks, _groups
+from .adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
+from .record import new_record
 from .schedule import WarmupSchedule
 
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
 
-_STATE_KEYS = frozenset({"last_epoch", "base_lrs", "schedule", "_step_count"})
+_STATE_KEYS = frozenset({"last_epoch", "base_lrs", "schedule", "_step_count", "adaptive"})
 
 
 def _check_optimizer(optimizer: object, owner: str) -> Optimizer:
@@ -51,9 +53,14 @@ class WarmupLR(LRScheduler):
 
     ``WarmupLR(optimizer, schedule)`` or ``WarmupLR(optimizer, warmup_steps=..., total_steps=...,
     decay_type=..., ...)`` with the schedule's fields; lengths in epochs work too
-    (``warmup_epochs=5, total_epochs=90, steps_per_epoch=len(loader)``). ``schedule`` may be a
-    list, one per parameter group. Step once per optimizer update; ``step(k)`` jumps to update
-    ``k``. The state dict is plain data (``torch.load(weights_only=True)`` restores it).
+    (``warmup_epochs=5, total_epochs=90, steps_per_epoch=len(loader)``), and
+    ``warmup_type='untuned_linear'`` reads the warmup length from Adam's ``beta2``. ``schedule``
+    may be a list, one per parameter group. Step once per optimizer update; ``step(k)`` jumps to
+    update ``k``. The state dict is plain data (``torch.load(weights_only=True)`` restores it).
+
+    ``record=True`` keeps a :class:`~warmup_plugins.TrainingRecord` in ``.record``: pass the
+    update's loss (and gradient norm) as ``step(loss=..., grad_norm=...)``. ``adaptive=`` takes an
+    :class:`~warmup_plugins.AdaptiveWarmup`, which moves the schedule's clock from that feedback.
     """
 
     def __init__(
@@ -62,15 +69,21 @@ class WarmupLR(LRScheduler):
         schedule: WarmupSchedule | Sequence[WarmupSchedule] | None = None,
         *,
         last_epoch: int = -1,
+        adaptive: AdaptiveWarmup | None = None,
+        record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
         optimizer = _check_optimizer(optimizer, "WarmupLR")
         for i, group in enumerate(optimizer.param_groups):
             _groups.read_value(group, "lr", i, "WarmupLR")
-        self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupLR")
+        self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupLR", optimizer.param_groups)
         self._factors = _groups.per_group(self.schedule, len(optimizer.param_groups), "WarmupLR")
         _checks.integer("last_epoch", last_epoch, low=-1)
+        self.adaptive = bind_adaptive(adaptive, self.schedule)
+        self.record = new_record(record, "torch", self.schedule)
         super().__init__(optimizer, last_epoch)
+        if self.record is not None:
+            self.record.meta["base_lrs"] = list(self._bases)
 
     @property
     def base_lrs(self) -> list[float | torch.Tensor]:
@@ -92,22 +105,34 @@ class WarmupLR(LRScheduler):
         """The LRs for the current step (closed form; no side effects)."""
         return self.lrs_at(self.last_epoch)
 
-    def step(self, epoch: float | None = None) -> None:  # type: ignore[override]
-        """Advance to the next update, or jump to update ``epoch`` if given, and write the LRs."""
+    def step(  # type: ignore[override]
+        self, epoch: float | None = None, *, loss: float | None = None, grad_norm: float | None = None
+    ) -> None:
+        """Advance to the next update, or jump to update ``epoch`` if given, and write the LRs.
+
+        ``loss`` and ``grad_norm`` of the update just made feed the record and the adaptive warmup.
+        """
         self._step_count += 1
+        if self.record is not None and self.last_epoch >= 0:
+            self.record.log_update(self.last_epoch, self._last_lr[0], loss, grad_norm)
         if epoch is None:
             self.last_epoch += 1
+        elif self.adaptive is not None:
+            raise TypeError("WarmupLR.step(epoch): an adaptive warmup cannot jump; restore its state_dict instead")
         else:
             self.last_epoch = _checks.number("epoch", epoch, low=0)
+        if self.adaptive is not None and self.last_epoch > 0:
+            self.adaptive.observe(loss, grad_norm)
         self._write()
 
     def _write(self) -> None:
+        clock = self.last_epoch if self.adaptive is None else self.adaptive.clock
         schedule = self.schedule
         if schedule.__class__ is WarmupSchedule:  # the common case, inlined: this is the per-update hot path
-            factor = schedule(self.last_epoch)
+            factor = schedule(clock)
             values = [base * factor for base in self._bases]
         else:
-            values = self.lrs_at(self.last_epoch)
+            values = self.lrs_at(clock)
         _groups.write_values(self.optimizer.param_groups, "lr", values)
         self._last_lr = values
 
@@ -125,10 +150,11 @@ class WarmupLR(LRScheduler):
             "_step_count": self._step_count,
             "base_lrs": list(self._bases),
             "schedule": _groups.schedules_to_data(self.schedule),
+            "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the step, base LRs and schedule, then write the LRs of that step."""
+        """Restore the step, base LRs, schedule and adaptive state, then write the LRs of that step."""
         state = _check_state(state_dict, _STATE_KEYS, "WarmupLR")
         groups = self.optimizer.param_groups
         bases = _check_bases(state["base_lrs"], len(groups), "WarmupLR")
@@ -136,6 +162,7 @@ class WarmupLR(LRScheduler):
         factors = _groups.per_group(schedule, len(groups), "WarmupLR")
         last_epoch = _checks.number("last_epoch", state["last_epoch"], low=0)
         self._step_count = _checks.integer("_step_count", state["_step_count"], low=0)
+        load_adaptive(self.adaptive, state["adaptive"], schedule, "WarmupLR")
         self.schedule, self._factors, self.base_lrs = schedule, factors, bases
         self.last_epoch = last_epoch
         self._write()
