@@ -119,7 +119,12 @@ def call_step(scheduler: object, *_: object) -> None:
     scheduler.step()
 
 
-def timm_step_update(scheduler: object, updates: int) -> None:
+def step_with_loss(scheduler: object, updates: int, loss: torch.Tensor) -> None:
+    """``scheduler.step(loss=...)``: feeds an adaptive warmup (one device sync per update)."""
+    scheduler.step(loss=loss.item())
+
+
+def timm_step_update(scheduler: object, updates: int, loss: torch.Tensor | None = None) -> None:
     """timm's per-update call: ``step_update(num_updates)`` with the updates done so far."""
     scheduler.step_update(num_updates=updates)
 
@@ -134,10 +139,10 @@ def plain_loop(
     label: str,
     adapter: str,
     make_scheduler: Callable[[torch.optim.Optimizer], object],
-    on_update: Callable[[object, int], None],
+    on_update: Callable[[object, int, torch.Tensor], None],
     on_epoch: Callable[[object, int], None],
 ) -> RunResult:
-    """forward, loss, backward, ``optimizer.step()``, then ``on_update(scheduler, updates_done)``;
+    """forward, loss, backward, ``optimizer.step()``, then ``on_update(scheduler, updates_done, loss)``;
     ``on_epoch(scheduler, epoch)`` after each epoch. The LR of every update is recorded."""
     recipe = trainer.recipe
     model = trainer.model()
@@ -158,7 +163,7 @@ def plain_loop(
             optimizer.step()
             losses[i] = loss.detach()
             updates += 1
-            on_update(scheduler, updates)
+            on_update(scheduler, updates, loss.detach())
         on_epoch(scheduler, epoch)
         _finish_epoch(trainer, model, result, losses, start)
         _progress(label, epoch, recipe.epochs, result)

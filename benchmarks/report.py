@@ -121,12 +121,14 @@ def render_sweep(data: dict, figures: Path, stem: str) -> str:
         f"Model `{data['recipe']['name']}`, {data['recipe']['epochs']} epochs, seeds {data['config']['seeds']}; "
         f"whole grid {data['wall_seconds']:.0f} s. Diverged: a NaN/inf loss or a final train loss above ln 10.",
         "",
-        "| warmup | length (epochs) | peak LR | final test acc (mean +- std) | max train loss, epoch 1 | diverged |",
-        "| --- | ---: | ---: | ---: | ---: | ---: |",
+        "| warmup | length (epochs) | updates it took | peak LR | final test acc (mean +- std) |"
+        " max train loss, epoch 1 | diverged |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     for cell in data["cells"]:
+        took = ", ".join(f"{u:g}" if u is not None else "not done" for u in cell.get("warmup_updates", []))
         lines.append(
-            f"| {cell['warmup_type']} | {cell['warmup_epochs']:g} | {cell['peak_lr']:g} | "
+            f"| {cell['warmup_type']} | {cell['warmup_epochs']:g} | {took} | {cell['peak_lr']:g} | "
             f"{cell['accuracy_mean']:.2%} +- {cell['accuracy_std']:.2%} | {cell['first_epoch_max_loss']:.3f} | "
             f"{cell['diverged']}/{cell['runs']} |"
         )
