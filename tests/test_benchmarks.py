@@ -62,7 +62,7 @@ def test_report_renders_quick_results(quick_cifar10, tmp_path):
     )
     text = report.render(out, include_quick=True)
     assert "Cross-check: **PASS**" in text
-    assert "| linear | 1 | 0.4 |" in text
+    assert "| linear | 1 | " in text and "| adaptive | 0.25 | " in text
     for png in ("cifar10_quick_seed_cnn_lr.png", "cifar10_quick_resnet18_curves.png", "sweep_quick.png"):
         assert (out / png).read_bytes()[:4] == b"\x89PNG"
 
@@ -87,9 +87,11 @@ def test_sweep_grid_and_summary(tmp_path):
         ]
     )
     cells = {(c["warmup_type"], c["warmup_epochs"]) for c in result["cells"]}
-    assert cells == {("none", 0.0), ("exponential", 1.0)}
+    assert cells == {("none", 0.0), ("exponential", 1.0), ("linear", 0.25), ("adaptive", 0.25)}
     for cell in result["cells"]:
         assert cell["runs"] == 1 and 0.0 <= cell["accuracy_mean"] <= 1.0
+    adaptive = next(c for c in result["cells"] if c["warmup_type"] == "adaptive")
+    assert adaptive["warmup_updates"][0] is not None  # the adaptive warmup finished (the cap guarantees it)
 
 
 def test_missing_or_malformed_data_root_names_the_layouts(tmp_path):
