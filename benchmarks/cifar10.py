@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import json
 import os
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import numpy as np
 import torch
 
 from benchmarks.data import load_cifar10, synthetic_cifar10
-from benchmarks.environment import environment
+from benchmarks.environment import environment, save_result
 from benchmarks.loops import (
     RunResult,
     Trainer,
@@ -229,9 +228,7 @@ def main(argv: list[str] | None = None) -> dict:
         "wall_seconds": time.perf_counter() - start,
         "pass": all(m["cross_check"]["pass"] for m in models.values()),
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / ("cifar10_quick.json" if args.quick else "cifar10.json")
-    path.write_text(json.dumps(result, indent=1))
+    path = save_result(result, args.out, "cifar10", args.quick)
     print(f"cross-check {'PASS' if result['pass'] else 'FAIL'}; wrote {path} ({result['wall_seconds']:.0f}s)")
     return result
 

@@ -1,11 +1,13 @@
-"""Where a benchmark ran: device, library versions, git commit. Stored in every result JSON."""
+"""What every benchmark stores: where it ran (device, library versions, git commit) and its JSON."""
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import subprocess
 from importlib import metadata
+from pathlib import Path
 
 import torch
 
@@ -53,3 +55,11 @@ def environment(device: str = "cpu") -> dict[str, str | None]:
         "warmup_plugins": _version("warmup_plugins"),
         "git_commit": _git_commit(),
     }
+
+
+def save_result(result: dict, out: Path, name: str, quick: bool) -> Path:
+    """Write ``result`` to ``out/<name>.json`` (``<name>_quick.json`` for a smoke run) and return the path."""
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / (f"{name}_quick.json" if quick else f"{name}.json")
+    path.write_text(json.dumps(result, indent=1))
+    return path

@@ -16,7 +16,6 @@ back in ``after_batch`` to record them, the callback records in ``before_batch``
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import time
 import warnings
@@ -31,7 +30,7 @@ from fastai.basics import Adam, DataLoaders, Learner, MSELossFlat, OptimWrapper
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from torch.utils.data import DataLoader, TensorDataset
 
-from benchmarks.environment import environment
+from benchmarks.environment import environment, save_result
 from warmup_plugins import _groups
 from warmup_plugins.fastai import WarmupCallback
 
@@ -155,9 +154,7 @@ def main(argv: list[str] | None = None) -> dict:
     for row in rows:
         row["ratio_before_batch"] = row["us_per_batch"][THEIRS] / row["us_per_batch"][OURS]
     result = {"benchmark": "fastai_callback_cost", "environment": environment(), "rounds": rounds, "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / ("fastai_callback_cost_quick.json" if args.quick else "fastai_callback_cost.json")
-    path.write_text(json.dumps(result, indent=2))
+    path = save_result(result, args.out, "fastai_callback_cost", args.quick)
     ratios = ", ".join(f"{r['groups']} groups {r['ratio_before_batch']:.0f}x" for r in rows if r["hypers"] == "lr")
     print(f"ParamScheduler.before_batch / WarmupCallback.before_batch (lr only): {ratios}")
     print(f"wrote {path}")

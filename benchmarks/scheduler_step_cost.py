@@ -10,7 +10,6 @@ phase, with 1 and 50 param groups, float and Tensor LRs. Writes ``scheduler_step
 from __future__ import annotations
 
 import argparse
-import json
 import math
 import timeit
 import warnings
@@ -20,7 +19,7 @@ from pathlib import Path
 import torch
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR
 
-from benchmarks.environment import environment
+from benchmarks.environment import environment, save_result
 from warmup_plugins import WarmupSchedule
 from warmup_plugins.torch import WarmupLR
 
@@ -110,9 +109,7 @@ def main(argv: list[str] | None = None) -> dict:
                 ratio = value / ours
                 print(f"{groups:3d} groups  {rows[-1]['lr']:6s}  {name:42s} {value:9.2f} us  ({ratio:5.2f}x WarmupLR)")
     result = {"benchmark": "scheduler_step_cost", "environment": environment(), "rounds": rounds, "rows": rows}
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / ("scheduler_step_cost_quick.json" if args.quick else "scheduler_step_cost.json")
-    path.write_text(json.dumps(result, indent=2))
+    path = save_result(result, args.out, "scheduler_step_cost", args.quick)
     print(f"wrote {path}")
     return result
 

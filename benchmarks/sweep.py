@@ -16,7 +16,6 @@ above ln 10).
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import time
 from pathlib import Path
@@ -25,7 +24,7 @@ import torch
 
 from benchmarks.cifar10 import load_data, quick_recipe
 from benchmarks.data import Split
-from benchmarks.environment import environment
+from benchmarks.environment import environment, save_result
 from benchmarks.loops import Trainer, call_step, nothing, plain_loop, step_with_loss
 from benchmarks.recipes import RECIPES, Recipe
 from warmup_plugins import AdaptiveWarmup
@@ -128,9 +127,7 @@ def main(argv: list[str] | None = None) -> dict:
         "cells": cells,
         "wall_seconds": time.perf_counter() - start,
     }
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / ("sweep_quick.json" if args.quick else "sweep.json")
-    path.write_text(json.dumps(result, indent=1))
+    path = save_result(result, args.out, "sweep", args.quick)
     print(f"wrote {path} ({result['wall_seconds']:.0f}s)")
     return result
 
