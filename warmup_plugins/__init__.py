@@ -7,6 +7,7 @@ framework's notion of time onto it and write the values.
 
 from .adaptive import AdaptiveWarmup
 from .decays import COOLDOWN_TYPES, DECAY_TYPES
+from .diagnosis import Diagnosis, diagnose
 from .record import TrainingRecord
 from .schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .warmups import WARMUP_TYPES
@@ -17,7 +18,9 @@ __all__ = [
     "DEFAULT_START_FACTOR",
     "WARMUP_TYPES",
     "AdaptiveWarmup",
+    "Diagnosis",
     "TrainingRecord",
     "WarmupSchedule",
+    "diagnose",
 ]
 __version__ = "0.1.0"

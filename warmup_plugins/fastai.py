@@ -425,7 +425,11 @@ class WarmupCallback(Callback):
         self._fit = fit
         bind_adaptive(self.adaptive, self.schedules["lr"])
         if self.record is not None:
-            self.record.meta.update(schedule=_first(self.schedules["lr"]).to_dict(), base_lrs=self._writers[0].bases)
+            self.record.meta.update(
+                schedule=_first(self.schedules["lr"]).to_dict(),
+                base_lrs=self._writers[0].bases,
+                steps_per_epoch=fit.n_iter / fit.accumulate,
+            )
 
     def before_batch(self) -> None:
         """Write ``base * f(k)`` for update ``k = (epoch * n_iter + iter) // a`` (training batches only);

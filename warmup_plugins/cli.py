@@ -1,0 +1,340 @@
+"""``warmup-plugins``: draw and tabulate schedules, and diagnose, plot or export training records.
+
+Run as the console script ``warmup-plugins`` or as ``python -m warmup_plugins``::
+
+    warmup-plugins plot --warmup-steps 500 --total-steps 10000 --decay-type cosine -o sched.png
+    warmup-plugins show --warmup-epochs 5 --total-epochs 90 --steps-per-epoch 391 --base-lr 0.1
+    warmup-plugins diagnose record.json            # exit status 0: clean, 1: findings
+    warmup-plugins plot-record record.json -o record.png
+    warmup-plugins tensorboard record.json --log-dir runs/record
+
+The schedule options are generated from :class:`WarmupSchedule`'s fields (``--warmup-type``,
+``--warmup-steps``, ..., one per field, same name with dashes) and from
+:meth:`WarmupSchedule.from_epochs`'s epoch lengths (``--warmup-epochs`` ..., with
+``--steps-per-epoch``); the diagnosis thresholds are generated from :func:`diagnose`'s keyword
+arguments. Bad values give an argparse-style error naming the problem, exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import inspect
+import json
+import math
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .decays import COOLDOWN_TYPES, DECAY_TYPES
+from .diagnosis import diagnose
+from .record import TrainingRecord
+from .schedule import EPOCH_LENGTHS, WarmupSchedule
+from .untuned import UNTUNED_TYPES, resolve_untuned
+from .warmups import WARMUP_TYPES
+
+PROG = "warmup-plugins"
+EXIT_CLEAN, EXIT_FINDINGS = 0, 1  # usage errors exit with 2, through argparse
+_CHOICES = {  # listed in the help of the fields the docstring does not describe
+    "warmup_type": (*WARMUP_TYPES, *UNTUNED_TYPES),
+    "decay_type": DECAY_TYPES,
+    "cooldown_type": COOLDOWN_TYPES,
+    "warmup_end": ("peak", "decay"),
+}
+
+
+def _number(text: str) -> int | float:
+    """An int when the text is a whole number (``'100'``), else a float (``'0.5'``, ``'1e-3'``)."""
+    try:
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
+    return value
+
+
+def _field_docs() -> dict[str, str]:
+    """Each field's description, read from :class:`WarmupSchedule`'s docstring (``name: text`` lines,
+    ``a, b: text`` or ``a / b: text`` for several, ``...; name: text`` inside a line), without the rst markup."""
+    names = {f.name for f in dataclasses.fields(WarmupSchedule)}
+    docs: dict[str, str] = {}
+    current: list[str] = []
+    for line in (inspect.getdoc(WarmupSchedule) or "").splitlines():
+        match = re.match(r"^    ([a-z][a-z_0-9]*(?:(?:, | / )[a-z][a-z_0-9]*)*): (.*)", line)
+        if match and set(re.split(r", | / ", match.group(1))) <= names:
+            current = re.split(r", | / ", match.group(1))
+            for part in re.split(r"; (?=[a-z_0-9]+: )", match.group(2)):
+                head, _, text = part.partition(": ")
+                if head in names and text:
+                    current = [head]
+                    part = text
+                for name in current:
+                    docs[name] = part
+        elif current and line.startswith("        "):
+            for name in current:
+                docs[name] += " " + line.strip()
+        else:
+            current = []
+    return {name: text.replace("``", "").replace("%", "%%") for name, text in docs.items()}
+
+
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _add_typed(group: Any, name: str, annotation: str, help: str) -> None:
+    """One option from a field's type annotation (a string: the modules use postponed annotations)."""
+    kind = annotation.replace(" | None", "")
+    kwargs: dict[str, Any] = {"dest": name, "default": argparse.SUPPRESS, "help": help}
+    if kind == "bool":
+        kwargs["action"] = argparse.BooleanOptionalAction
+    elif kind == "str":
+        kwargs["metavar"] = "NAME"
+    elif kind in ("float", "int"):
+        kwargs["type"] = _number if kind == "float" else int
+        kwargs["metavar"] = "N"
+    elif kind == "tuple[float, ...]":
+        kwargs.update(type=_number, nargs="+", metavar="N")
+    else:
+        raise TypeError(f"cli: no option type for {name}: {annotation}")  # a new field type: teach the CLI
+    group.add_argument(_option(name), **kwargs)
+
+
+def _add_schedule_options(parser: argparse.ArgumentParser) -> None:
+    fields = parser.add_argument_group(
+        "schedule", "WarmupSchedule's fields (lengths in optimizer updates); see help(WarmupSchedule)"
+    )
+    docs = _field_docs()
+    for f in dataclasses.fields(WarmupSchedule):
+        if f.name in docs:
+            text = docs[f.name]
+        else:
+            text = f"WarmupSchedule.{f.name}" + ("" if f.default is None else f", default {f.default}")
+            text += f"; one of {', '.join(_CHOICES[f.name])}" if f.name in _CHOICES else ""
+        _add_typed(fields, f.name, str(f.type), text)
+    fields.add_argument(
+        "--beta2",
+        type=_number,
+        default=argparse.SUPPRESS,
+        metavar="B",
+        help="Adam's beta2, for --warmup-type untuned_linear or untuned_exponential (W = 2 / (1 - beta2))",
+    )
+    epochs = parser.add_argument_group("lengths in epochs", "instead of the step forms; need --steps-per-epoch")
+    for epoch_name, step_name in EPOCH_LENGTHS.items():
+        nargs = "+" if step_name == "milestones" else None
+        epochs.add_argument(
+            _option(epoch_name),
+            dest=epoch_name,
+            type=_number,
+            nargs=nargs,
+            default=argparse.SUPPRESS,
+            metavar="E",
+            help=f"becomes {_option(step_name)} = round(E * steps per epoch)",
+        )
+    epochs.add_argument("--steps-per-epoch", type=int, default=argparse.SUPPRESS, metavar="N")
+
+
+def _schedule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> WarmupSchedule:
+    """Build the schedule from the options given (the rest keep WarmupSchedule's defaults)."""
+    names = {f.name for f in dataclasses.fields(WarmupSchedule)} | set(EPOCH_LENGTHS) | {"steps_per_epoch"}
+    kwargs = {k: v for k, v in vars(args).items() if k in names}
+    beta2 = getattr(args, "beta2", None)
+    try:
+        if kwargs.get("warmup_type") in UNTUNED_TYPES:
+            if beta2 is None:
+                parser.error(f"--warmup-type {kwargs['warmup_type']} needs --beta2")
+            kwargs = resolve_untuned(kwargs, [{"betas": (0.9, beta2)}], PROG)
+        elif beta2 is not None:
+            parser.error("--beta2 is only used by --warmup-type untuned_linear or untuned_exponential")
+        epoch_form = [k for k in kwargs if k in EPOCH_LENGTHS]
+        if epoch_form or "steps_per_epoch" in kwargs:
+            if "steps_per_epoch" not in kwargs:
+                verb = "needs" if len(epoch_form) == 1 else "need"
+                parser.error(f"{', '.join(_option(k) for k in epoch_form)} {verb} --steps-per-epoch")
+            return WarmupSchedule.from_epochs(**kwargs)
+        return WarmupSchedule(**kwargs)
+    except (ValueError, TypeError, KeyError) as error:
+        parser.error(f"invalid schedule: {_message(error)}")
+
+
+def _message(error: BaseException) -> str:
+    return str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+
+
+def _default_points(schedule: WarmupSchedule) -> list[float]:
+    """0, W-1, W, the middle of the decay, T-1, T; for an endless schedule 0, W-1, W, 2W, 10W (or
+    0, 1, 10, 100, 1000 without warmup)."""
+    w, t = schedule.warmup_steps, schedule.total_steps
+    if t is not None:
+        points = [0, w - 1, w, w + math.floor((t - w) / 2), t - 1, t]
+    elif w > 0:
+        points = [0, w - 1, w, 2 * w, 10 * w]
+    else:
+        points = [0, 1, 10, 100, 1000]
+    return sorted({p for p in points if p >= 0})
+
+
+def _format(value: float) -> str:
+    return format(value, ".10g")
+
+
+# ---------------------------------------------------------------------- commands
+def _cmd_show(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    schedule = _schedule(args, parser)
+    points = args.at if args.at is not None else _default_points(schedule)
+    try:
+        factors = [schedule(k) for k in points]
+    except ValueError as error:
+        parser.error(f"--at: {error}")
+    header = ["update", "factor"] + ([] if args.base_lr is None else ["lr"])
+    rows = [
+        [_format(k), _format(f)] + ([] if args.base_lr is None else [_format(args.base_lr * f)])
+        for k, f in zip(points, factors)
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.rjust(width) for cell, width in zip(row, widths)))
+    return EXIT_CLEAN
+
+
+def _cmd_plot(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .plotting import plot_schedule
+
+    schedule = _schedule(args, parser)
+    path = _run(parser, plot_schedule, schedule, args.output, base_lr=args.base_lr, steps=args.steps, title=args.title)
+    print(f"wrote {path}")
+    return EXIT_CLEAN
+
+
+def _load(parser: argparse.ArgumentParser, path: str) -> TrainingRecord:
+    try:
+        return TrainingRecord.load(path)
+    except OSError as error:
+        parser.error(f"cannot read {path}: {error.strerror or error}")
+    except (ValueError, TypeError) as error:
+        parser.error(str(error) if path in str(error) else f"{path}: {error}")
+
+
+def _run(parser: argparse.ArgumentParser, fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, with the library's input errors, a missing package or an unwritable output
+    as usage errors."""
+    try:
+        return fn(*args, **kwargs)
+    except (ValueError, TypeError, KeyError, ImportError, OSError) as error:
+        parser.error(_message(error))
+
+
+def _cmd_diagnose(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    record = _load(parser, args.record)
+    names = set(inspect.signature(diagnose).parameters) - {"record"}
+    result = _run(parser, diagnose, record, **{k: v for k, v in vars(args).items() if k in names})
+    print(json.dumps(result.to_dict(), indent=2) if args.json else result)
+    return EXIT_CLEAN if result.ok else EXIT_FINDINGS
+
+
+def _cmd_plot_record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .plotting import plot_record
+
+    if len(set(map(_label, args.records))) != len(args.records):
+        parser.error("the record files need different names (their names label the curves)")
+    records = {_label(p): _load(parser, p) for p in args.records}
+    data = records if len(records) > 1 else next(iter(records.values()))
+    kwargs = {"warmup_steps": args.warmup_steps, "steps_per_epoch": args.steps_per_epoch, "title": args.title}
+    path = _run(parser, plot_record, data, args.output, loss_scale=args.loss_scale, **kwargs)
+    print(f"wrote {path}")
+    return EXIT_CLEAN
+
+
+def _label(path: str) -> str:
+    return Path(path).stem
+
+
+def _cmd_tensorboard(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    from .tensorboard import write_tensorboard
+
+    record = _load(parser, args.record)
+    path = _run(parser, write_tensorboard, record, args.log_dir, prefix=args.prefix)
+    print(f"wrote TensorBoard scalars to {path} (view: tensorboard --logdir {path})")
+    return EXIT_CLEAN
+
+
+# ---------------------------------------------------------------------- parser
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Draw and tabulate warmup schedules; diagnose, plot or export training records.",
+        epilog="Run 'warmup-plugins COMMAND --help' for a command's options.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    plot = sub.add_parser("plot", help="draw a schedule to a PNG", description="Draw a schedule's factor (or LR).")
+    _add_schedule_options(plot)
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the image to write")
+    plot.add_argument("--base-lr", type=_number, metavar="LR", help="draw LR = base_lr * f(k) instead of f(k)")
+    plot.add_argument("--steps", type=int, metavar="N", help="draw updates 0 .. N-1 (default: T + 1)")
+    plot.add_argument("--title", help="the figure title (default: a description of the schedule)")
+    plot.set_defaults(run=_cmd_plot, command_parser=plot)
+
+    show = sub.add_parser(
+        "show",
+        help="print a table of factors (and LRs) at chosen updates",
+        description="Print f(k) (and base_lr * f(k)) at the updates --at, by default 0, W-1, W, the middle of "
+        "the decay, T-1 and T (an endless schedule: 0, W-1, W, 2W, 10W).",
+    )
+    _add_schedule_options(show)
+    show.add_argument("--at", type=_number, nargs="+", metavar="K", help="the updates to show")
+    show.add_argument("--base-lr", type=_number, metavar="LR", help="add a column base_lr * f(k)")
+    show.set_defaults(run=_cmd_show, command_parser=show)
+
+    diag = sub.add_parser(
+        "diagnose",
+        help="diagnose a training record (exit 0: clean, 1: findings)",
+        description="Print the diagnosis of a record saved with TrainingRecord.save: loss spikes in the "
+        "warmup, non-finite losses, divergence and plateaus, each with numeric suggestions. Exit status: "
+        "0 when nothing is found, 1 when something is, 2 for a usage error or an unreadable record.",
+    )
+    diag.add_argument("record", metavar="RECORD.json")
+    diag.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
+    thresholds = diag.add_argument_group("thresholds", "diagnose()'s keyword arguments; see help(diagnose)")
+    for name, param in inspect.signature(diagnose).parameters.items():
+        if param.kind is inspect.Parameter.KEYWORD_ONLY:
+            shown = "" if param.default is None else f", default {param.default}"
+            _add_typed(thresholds, name, str(param.annotation), f"diagnose({name}=...){shown}")
+    diag.set_defaults(run=_cmd_diagnose, command_parser=diag)
+
+    plot_rec = sub.add_parser(
+        "plot-record",
+        help="draw LR, loss and epoch metrics of one or more records",
+        description="Draw records saved with TrainingRecord.save (several share the axes, labelled by file name).",
+    )
+    plot_rec.add_argument("records", nargs="+", metavar="RECORD.json")
+    plot_rec.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the image to write")
+    plot_rec.add_argument("--warmup-steps", type=_number, metavar="N", help="shade [0, N) (default: from the record)")
+    plot_rec.add_argument("--steps-per-epoch", type=int, metavar="N", help="to shade the warmup on the epoch panel")
+    plot_rec.add_argument("--loss-scale", default="auto", choices=("auto", "linear", "log"))
+    plot_rec.add_argument("--title", help="the figure title")
+    plot_rec.set_defaults(run=_cmd_plot_record, command_parser=plot_rec)
+
+    tb = sub.add_parser(
+        "tensorboard",
+        help="write a record as TensorBoard scalars",
+        description="Write a record's per-update and per-epoch values as TensorBoard scalars (needs tensorboard).",
+    )
+    tb.add_argument("record", metavar="RECORD.json")
+    tb.add_argument("--log-dir", required=True, metavar="DIR", help="the TensorBoard log directory")
+    tb.add_argument("--prefix", default="", help="put in front of every tag, e.g. 'run1/'")
+    tb.set_defaults(run=_cmd_tensorboard, command_parser=tb)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (0 ok or clean, 1 findings; errors exit with 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return int(args.run(args, args.command_parser))
