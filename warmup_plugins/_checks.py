@@ -6,6 +6,7 @@ import difflib
 import itertools
 import math
 import numbers
+import sys
 from collections.abc import Iterable, Sequence
 
 
@@ -26,6 +27,8 @@ def number(
     if not is_real(value):
         raise TypeError(f"{name} must be a real number, got {type(value).__name__} {value!r}")
     plain = int(value) if isinstance(value, numbers.Integral) else float(value)
+    if isinstance(plain, int) and abs(plain) > sys.float_info.max:  # math.isfinite would overflow on it
+        raise ValueError(f"{name} must be finite, got an integer too large for a float ({plain.bit_length()} bits)")
     if not math.isfinite(plain):
         raise ValueError(f"{name} must be finite, got {value!r}")
     too_low = low is not None and (plain <= low if low_open else plain < low)
@@ -47,6 +50,8 @@ def integer(name: str, value: object, *, low: int) -> int:
         raise TypeError(f"{name} must be an integer, got {type(value).__name__} {value!r}")
     if value < low:
         raise ValueError(f"{name} must be an integer >= {low}, got {value!r}")
+    if abs(value) > sys.float_info.max:
+        raise ValueError(f"{name} must be an integer within the float range, got one of {int(value).bit_length()} bits")
     return int(value)
 
 

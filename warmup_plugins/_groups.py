@@ -4,6 +4,7 @@ parameter groups and writing scheduled values back (Tensor values in place)."""
 from __future__ import annotations
 
 import dataclasses
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -68,16 +69,27 @@ def schedules_to_data(schedules: Schedules) -> dict[str, Any] | list[dict[str, A
 
 def schedules_from_data(data: object) -> Schedules:
     if isinstance(data, Mapping):
-        return WarmupSchedule.from_dict(data)
+        return _saved_schedule(data)
     if isinstance(data, list) and data and all(isinstance(d, Mapping) for d in data):
-        return tuple(WarmupSchedule.from_dict(d) for d in data)
+        return tuple(_saved_schedule(d) for d in data)
     raise TypeError(f"'schedule' in a state dict must be a dict or a list of dicts, got {type(data).__name__}")
+
+
+def _saved_schedule(data: Mapping[str, Any]) -> WarmupSchedule:
+    """A schedule from a state dict: ``to_dict`` wrote every field, so a missing one is an error, not a default."""
+    missing = sorted(_FIELDS - set(data))
+    if missing:
+        raise KeyError(f"a schedule in a state dict is missing the fields {missing}")
+    return WarmupSchedule.from_dict(data)
 
 
 def read_value(group: Mapping[str, Any], key: str, index: int, owner: str) -> float:
     """``group[key]`` as a float (``betas[0]`` for ``key='beta1'``), or a clear error."""
     if key == "beta1":
-        value = group.get("betas", (None,))[0]
+        betas = group.get("betas")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise KeyError(f"{owner}: param_groups[{index}] has no 'betas' pair for beta1 (got {betas!r})")
+        value = betas[0]
     elif key not in group:
         keys = sorted(k for k in group if k != "params")
         raise KeyError(f"{owner}: param_groups[{index}] has no {key!r} (its keys: {keys})")
@@ -89,6 +101,21 @@ def read_value(group: Mapping[str, Any], key: str, index: int, owner: str) -> fl
             raise ValueError(f"{owner}: param_groups[{index}][{key!r}] must be a scalar Tensor, got shape {shape}")
         value = value.item()
     return float(_checks.number(f"param_groups[{index}][{key!r}]", value, low=0))
+
+
+def check_range(
+    groups: Sequence[Mapping[str, Any]], key: str, bases: Sequence[float], schedules: Schedules, owner: str
+) -> None:
+    """Every ``base * f(k)`` must fit the group's value: a float, or the dtype of a Tensor value (float32 ...)."""
+    for i, (group, base, schedule) in enumerate(zip(groups, bases, per_group(schedules, len(groups), owner))):
+        current = group.get("betas", (None,))[0] if key == "beta1" else group.get(key)
+        is_tensor = isinstance(current, torch.Tensor) and current.is_floating_point()
+        limit = torch.finfo(current.dtype).max if is_tensor else sys.float_info.max
+        if base * schedule.max_factor > limit:
+            raise ValueError(
+                f"{owner}: param_groups[{i}]: the base {key} {base:g} times the schedule's largest factor "
+                f"{schedule.max_factor:g} exceeds {limit:g}, the largest value the group's {key!r} can hold"
+            )
 
 
 def write_values(groups: Sequence[dict[str, Any]], key: str, values: Sequence[float]) -> None:

@@ -130,11 +130,24 @@ class AdaptiveWarmup:
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         if missing or extra:
             raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        binding = self._warmup, self._total
-        self.__init__(**{k: state[k] for k in expected if k not in _STATE})  # re-validates the settings
-        self._warmup, self._total = binding
-        for name in _STATE:
-            setattr(self, name, state[name])
+        settings = AdaptiveWarmup(**{k: state[k] for k in expected if k not in _STATE})  # validates; self untouched
+        running = _check_running(state)
+        for name in expected - set(_STATE):
+            setattr(self, name, getattr(settings, name))
+        for name, value in running.items():
+            setattr(self, name, value)
+
+
+def _check_running(state: dict[str, Any]) -> dict[str, Any]:
+    """The running state of a saved ``AdaptiveWarmup``, checked (counts are ints >= 0, the clock a number >= 0)."""
+    out: dict[str, Any] = {"clock": _checks.number("clock", state["clock"], low=0)}
+    for name in ("updates", "stable_seen", "holds", "rollbacks"):
+        out[name] = _checks.integer(name, state[name], low=0)
+    done = state["warmup_done_at"]
+    out["warmup_done_at"] = None if done is None else _checks.integer("warmup_done_at", done, low=0)
+    for name in ("loss_ema", "grad_ema"):
+        out[name] = None if state[name] is None else float(_checks.number(name, state[name]))
+    return out
 
 
 def _plain(value: object) -> float | None:
@@ -170,5 +183,6 @@ def load_adaptive(adaptive: AdaptiveWarmup | None, state: object, schedule: obje
             "and this scheduler does not match; build it with the same adaptive= setting"
         )
     if adaptive is not None:
+        AdaptiveWarmup().bind(schedule).load_state_dict(state)  # type: ignore[arg-type]  # a dry run: raises first
         adaptive.bind(schedule)  # type: ignore[arg-type]
         adaptive.load_state_dict(state)  # type: ignore[arg-type]

@@ -30,7 +30,7 @@ from collections.abc import Sequence
 
 def cosine(p: float, end: float, peak: float = 1.0) -> float:
     """``end + (peak - end) * (1 + cos(pi * p)) / 2``."""
-    return end + (peak - end) * (1 + math.cos(math.pi * p)) / 2
+    return end + (peak - end) * ((1 + math.cos(math.pi * p)) / 2)  # halve first: the same float, no overflow
 
 
 def linear(p: float, end: float, peak: float = 1.0) -> float:
@@ -45,7 +45,7 @@ def polynomial(p: float, end: float, power: float, peak: float = 1.0) -> float:
 
 def tanh(p: float, end: float, lb: float, ub: float, peak: float = 1.0) -> float:
     """``end + (peak - end) * (1 - tanh(lb * (1 - p) + ub * p)) / 2`` (timm's ``TanhLRScheduler``)."""
-    return end + (peak - end) * (1 - math.tanh(lb * (1 - p) + ub * p)) / 2
+    return end + (peak - end) * ((1 - math.tanh(lb * (1 - p) + ub * p)) / 2)  # halve first: no overflow
 
 
 def exponential(d: float, gamma: float) -> float:
@@ -55,7 +55,8 @@ def exponential(d: float, gamma: float) -> float:
 
 def step(d: float, gamma: float, step_size: float) -> float:
     """``gamma ** floor(d / step_size)``: torch's ``StepLR``."""
-    return gamma ** math.floor(d / step_size)
+    steps = d / step_size
+    return gamma ** math.floor(steps) if steps < math.inf else gamma**steps  # floor(inf) would overflow
 
 
 def multistep(k: float, gamma: float, milestones: Sequence[float]) -> float:

@@ -301,6 +301,7 @@ class _HyperWriter:
         self.bases = [_groups.read_value(g, self.key, i, _OWNER) for i, g in enumerate(self.groups)]
         if not isinstance(schedule, WarmupSchedule):
             schedule = _groups.per_group(schedule, len(self.groups), f"{_OWNER} ({name!r})")
+        _groups.check_range(self.groups, self.key, self.bases, schedule, _OWNER)
         self.schedule = schedule
         self.record: list[float] = []
 
@@ -567,8 +568,11 @@ def _hyper_value(name: str, value: object) -> float | np.ndarray:
     raise TypeError(f"{name} must be a finite number or a 1-D sequence of them (one per group), got {value!r}")
 
 
-def _check_pos(pos: float) -> float:
-    if not pos >= 0:
+def _check_pos(pos: object) -> float:
+    """fastai's training position: a finite number >= 0 (a one-element Tensor counts as its value)."""
+    if isinstance(pos, torch.Tensor) and pos.numel() == 1:
+        pos = pos.item()
+    if not _checks.number("pos", pos) >= 0:
         raise ValueError(f"pos must be a training position >= 0, got {pos!r}")
     return pos
 

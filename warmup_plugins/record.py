@@ -26,11 +26,17 @@ EPOCH_FIELDS = ("epoch", "train_loss", "valid_loss", "accuracy", "metric")
 def _optional(name: str, value: object) -> float | None:
     if value is None:
         return None
-    if hasattr(value, "item"):  # a 0-dim Tensor or numpy scalar
+    if hasattr(value, "item"):  # a Tensor or numpy value: only a one-element one is a number
+        size = value.numel() if hasattr(value, "numel") else getattr(value, "size", 1)
+        if size != 1:
+            raise TypeError(f"{name} must be a number or None, got a {type(value).__name__} of {size} elements")
         value = value.item()
     if not _checks.is_real(value):
         raise TypeError(f"{name} must be a number or None, got {type(value).__name__}")
-    return float(value)  # NaN/inf are kept: they are what the diagnosis looks for
+    try:
+        return float(value)  # NaN/inf are kept: they are what the diagnosis looks for
+    except OverflowError:
+        raise ValueError(f"{name} must fit in a float, got a {type(value).__name__} too large for one") from None
 
 
 @dataclass
@@ -86,9 +92,12 @@ class TrainingRecord:
     @classmethod
     def from_dict(cls, data: object) -> TrainingRecord:
         """Check the layout and rebuild; a clear error names what is wrong."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
+        if not isinstance(data, dict) or not isinstance(data.get("format"), str) or data["format"] != FORMAT:
             raise ValueError(f"not a training record: expected a JSON object with format {FORMAT!r}")
-        record = cls(meta=dict(data.get("meta") or {}))
+        meta = data.get("meta")
+        if meta is not None and not isinstance(meta, dict):
+            raise ValueError(f"training record: 'meta' must be a JSON object, got {type(meta).__name__}")
+        record = cls(meta=dict(meta or {}))
         for part, names in (("updates", UPDATE_FIELDS), ("epochs", EPOCH_FIELDS)):
             columns = data.get(part)
             if not isinstance(columns, dict) or set(columns) != set(names):

@@ -19,7 +19,8 @@ def cycle_start(i: int, length: float, mul: float) -> float:
 
 def locate(d: float, length: float, mul: float) -> tuple[int, float, float]:
     """Return ``(i, t, span)``: cycle index, position inside it, and its length, for ``d >= 0``."""
-    i = int(d // length) if mul == 1 else math.floor(math.log(1 + d / length * (mul - 1), mul))
+    # log1p: exact enough for a cycle_mul close to 1, where log(1 + x, mul) loses most digits
+    i = int(d // length) if mul == 1 else math.floor(math.log1p(d / length * (mul - 1)) / math.log1p(mul - 1))
     while i > 0 and cycle_start(i, length, mul) > d:
         i -= 1
     while cycle_start(i + 1, length, mul) <= d:

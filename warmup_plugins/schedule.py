@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import sys
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -27,6 +28,8 @@ from .decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
 from .warmups import WARMUP_TYPES
 
 DEFAULT_START_FACTOR = 0.01
+_FLOAT_MAX = sys.float_info.max
+_MAX_CYCLES = 2**52  # beyond this, cycle indices and starts are no longer exact in float arithmetic
 
 _CYCLE_OPTIONS = ("cycle_steps", "cycle_mul", "cycle_decay", "cycle_limit", "cycle_warmup")
 _COOLDOWN_OPTIONS = ("cooldown_steps", "cooldown_fraction", "cooldown_type", "cooldown_power", "cooldown_ratio")
@@ -156,6 +159,11 @@ class WarmupSchedule:
         self._set("start_factor", n("start_factor", self.start_factor, low=0))
         if self.warmup_type == "exponential" and self.start_factor == 0:
             raise ValueError("start_factor must be > 0 for warmup_type='exponential' (0 * anything stays 0)")
+        if self.warmup_type == "exponential" and not math.isfinite(1 / self.start_factor):
+            raise ValueError(
+                f"start_factor must be >= {1 / sys.float_info.max:.3g} for warmup_type='exponential' "
+                f"(1 / start_factor overflows a float), got {self.start_factor!r}"
+            )
         self._set("decay_type", _checks.choice("decay_type", self.decay_type, DECAY_TYPES))
         self._set("warmup_prefix", _checks.boolean("warmup_prefix", self.warmup_prefix))
         self._set("warmup_end", _checks.choice("warmup_end", self.warmup_end, ("peak", "decay")))
@@ -175,7 +183,7 @@ class WarmupSchedule:
         if "end_factor" in allowed and not (decay == "exponential" and self.end_factor is None):
             fill["end_factor"] = n("end_factor", 0.0 if self.end_factor is None else self.end_factor, low=0)
         if decay in ("cosine", "polynomial"):
-            fill["k_decay"] = n("k_decay", 1.0 if self.k_decay is None else self.k_decay, low=0, low_open=True)
+            fill["k_decay"] = float(n("k_decay", 1.0 if self.k_decay is None else self.k_decay, low=0, low_open=True))
         if decay == "polynomial":
             fill["power"] = n("power", 1.0 if self.power is None else self.power, low=0, low_open=True)
         if decay == "tanh":
@@ -259,14 +267,15 @@ class WarmupSchedule:
             for name in ("cycle_mul", "cycle_decay", "cycle_limit"):
                 if getattr(self, name) is not None:
                     raise ValueError(f"{name} needs cycle_steps (the first cycle's length)")
-            if self.cycle_warmup:
+            if self.cycle_warmup is not None and _checks.boolean("cycle_warmup", self.cycle_warmup):
                 raise ValueError("cycle_warmup needs cycle_steps (the first cycle's length)")
             return {"cycle_warmup": None}
         out: dict[str, Any] = {
             "cycle_steps": n("cycle_steps", self.cycle_steps, low=0, low_open=True),
-            "cycle_mul": n("cycle_mul", 1.0 if self.cycle_mul is None else self.cycle_mul, low=1),
-            "cycle_decay": n(
-                "cycle_decay", 1.0 if self.cycle_decay is None else self.cycle_decay, low=0, low_open=True
+            # floats: an int base raised to the cycle index would grow into a huge exact int instead of overflowing
+            "cycle_mul": float(n("cycle_mul", 1.0 if self.cycle_mul is None else self.cycle_mul, low=1)),
+            "cycle_decay": float(
+                n("cycle_decay", 1.0 if self.cycle_decay is None else self.cycle_decay, low=0, low_open=True)
             ),
             "cycle_warmup": _checks.boolean("cycle_warmup", False if self.cycle_warmup is None else self.cycle_warmup),
         }
@@ -280,7 +289,22 @@ class WarmupSchedule:
                     f"cycle_steps ({out['cycle_steps']}) must be longer than warmup_steps ({self.warmup_steps}) "
                     "when every cycle repeats the warmup"
                 )
+        self._check_cycles(self.total_steps if out["cycle_warmup"] else self._decay_span(), out)
         return out
+
+    @staticmethod
+    def _check_cycles(clock: float, cycles: dict[str, Any]) -> None:
+        """The restarts up to ``T`` must be countable in floats: at most 2**52 cycles, finite starts and peaks."""
+        length, mul, decay = cycles["cycle_steps"], cycles["cycle_mul"], cycles["cycle_decay"]
+        if clock / length > _MAX_CYCLES:
+            raise ValueError(f"cycle_steps ({length}) is too short: more than 2**52 cycles before total_steps")
+        try:
+            last = restarts.locate(clock, length, mul)[0]
+            decay ** min(last, cycles.get("cycle_limit", last))  # the peak of the last cycle
+        except OverflowError:
+            raise ValueError(
+                f"cycle_mul ({mul}) or cycle_decay ({decay}) overflows a float over the {clock:g} updates of restarts"
+            ) from None
 
     def _decay_span(self) -> float:
         """``D``: the decay clock's length (``T - W``, or ``T`` for an overlapping warmup)."""
@@ -306,6 +330,7 @@ class WarmupSchedule:
         if self.warmup_end == "decay" and self.warmup_steps > 0:
             self._set("_warmup_target", self._decay_fn(self.warmup_steps))
         self._set("_final", self._final_value())
+        self._set("_max_factor", self._factor_bound())
 
     def _annealing_args(self) -> tuple[float, ...]:
         """Arguments after the progress for the :mod:`decays` annealing shape (the peak comes last)."""
@@ -337,10 +362,13 @@ class WarmupSchedule:
         """``f(step)``; an array of steps gives an array of factors (the same values as scalars)."""
         if step.__class__ is not int and step.__class__ is not float:
             if isinstance(step, (np.ndarray, list, tuple)):
-                arr = np.asarray(step, dtype=float)
+                try:
+                    arr = np.asarray(step, dtype=float)
+                except (TypeError, ValueError, OverflowError) as error:
+                    raise TypeError(f"step must be a number or an array of numbers: {error}") from None
                 return np.fromiter(map(self, arr.ravel().tolist()), float, arr.size).reshape(arr.shape)
             step = _checks.number("step", step)
-        if not 0 <= step < math.inf:
+        if not 0 <= step <= _FLOAT_MAX:  # also rejects an int too large for float arithmetic
             raise ValueError(f"step must be a finite number >= 0, got {step!r}")
         if step < self.warmup_steps:
             return self._warmup_fn(step / self.warmup_steps, self.start_factor, self._warmup_target)
@@ -359,7 +387,12 @@ class WarmupSchedule:
         if span <= 0:
             return 1.0
         kd = self.k_decay
-        return d / span if kd is None or kd == 1 else d**kd / span**kd
+        if kd is None or kd == 1:
+            return d / span
+        try:
+            return d**kd / span**kd  # timm's expression
+        except (OverflowError, ZeroDivisionError):  # a k_decay so large that the powers leave the float range
+            return (d / span) ** kd
 
     def _decay_annealing(self, k: float, at_end: bool = False) -> float:
         if self.cycle_steps is None:
@@ -432,7 +465,21 @@ class WarmupSchedule:
     def _decay_wsd(self, k: float, at_end: bool = False) -> float:
         return self._with_cooldown(k, 1.0)
 
+    def _factor_bound(self) -> float:
+        """An upper bound of ``f`` over every ``k``: ``max(s, 1, m)`` times the highest restart peak."""
+        peak = 1.0
+        if self.cycle_steps is not None and self.cycle_decay > 1:  # peaks grow: the last cycle's is the highest
+            clock = self.total_steps if self.cycle_warmup else self._decay_span()
+            last = restarts.locate(clock, self.cycle_steps, self.cycle_mul)[0]
+            peak = self.cycle_decay ** (last if self.cycle_limit is None else min(last, self.cycle_limit - 1))
+        return max(self.start_factor, 1.0, self.end_factor or 0.0) * peak
+
     # ------------------------------------------------------------------ conversions
+    @property
+    def max_factor(self) -> float:
+        """An upper bound of ``f(k)`` over all ``k`` (adapters check ``base * max_factor`` fits the value's type)."""
+        return self._max_factor
+
     @property
     def final_factor(self) -> float:
         """``f(T)``, held for every ``k >= T`` (``nan`` for an endless schedule)."""
@@ -493,7 +540,10 @@ def _as_list(value: object) -> list[Any]:
 def epochs_to_steps(name: str, epochs: object, steps_per_epoch: int) -> int:
     """``round(epochs * steps_per_epoch)``, half up: the one place epochs become updates."""
     value = _checks.number(name, epochs, low=0)
-    return math.floor(value * steps_per_epoch + 0.5)
+    steps = value * steps_per_epoch + 0.5
+    if not math.isfinite(steps):
+        raise ValueError(f"{name} ({epochs!r}) times steps_per_epoch ({steps_per_epoch}) overflows a float")
+    return math.floor(steps)
 
 
 def is_epoch_argument(name: str) -> bool:

@@ -80,6 +80,8 @@ class WarmupScheduler(Scheduler):
             _groups.read_value(group, "lr", i, "WarmupScheduler")
             if initialize and isinstance(group["lr"], torch.Tensor):
                 group.setdefault("initial_lr", group["lr"].clone())  # never alias the LR we fill in place
+            if "initial_lr" in group:  # timm writes it into the groups in its __init__: check it first
+                _groups.read_value(group, "initial_lr", i, "WarmupScheduler")
         _checks.boolean("t_in_epochs", t_in_epochs)
         super().__init__(
             optimizer,
@@ -92,7 +94,11 @@ class WarmupScheduler(Scheduler):
             noise_seed=noise_seed,
             initialize=initialize,
         )
-        self._bases = [float(v) for v in self.base_values]
+        self._bases = [  # timm's 'initial_lr' (a group may bring its own): checked like any base value
+            _groups.read_value({"initial_lr": v}, "initial_lr", i, "WarmupScheduler")
+            for i, v in enumerate(self.base_values)
+        ]
+        _groups.check_range(optimizer.param_groups, "lr", self._bases, self._factors, "WarmupScheduler")
         if adaptive is not None and t_in_epochs:
             raise ValueError("WarmupScheduler: an adaptive warmup follows updates; use t_in_epochs=False")
         self.adaptive = bind_adaptive(adaptive, self.schedule)
@@ -165,11 +171,36 @@ class WarmupScheduler(Scheduler):
         if not isinstance(bases, (list, tuple)) or len(bases) != len(groups):
             raise ValueError(f"WarmupScheduler.load_state_dict: base_values must be {len(groups)} numbers, got {bases}")
         schedule = _groups.schedules_from_data(state_dict["schedule"])
-        self._factors = _groups.per_group(schedule, len(groups), "WarmupScheduler")
+        factors = _groups.per_group(schedule, len(groups), "WarmupScheduler")
+        bases = [float(_checks.number(f"base_values[{i}]", b, low=0)) for i, b in enumerate(bases)]
+        last_t = _checks.number("last_t", state_dict["last_t"], low=0)
+        _groups.check_range(groups, "lr", bases, factors, "WarmupScheduler")
         load_adaptive(self.adaptive, state_dict["adaptive"], schedule, "WarmupScheduler")
-        self.schedule = schedule
-        self._bases = [float(_checks.number(f"base_values[{i}]", b, low=0)) for i, b in enumerate(bases)]
-        self.update_groups(self._get_lr(_checks.number("last_t", state_dict["last_t"], low=0)))
+        self.schedule, self._factors, self._bases = schedule, factors, bases  # all checked: nothing half-loaded
+        self.update_groups(self._get_lr(last_t))
+
+    def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
+        """Replace the schedule (one, or one per group) and write the LRs for the current ``t``, ``base * f_new(t)``.
+
+        ``t`` and the base LRs stay, so the warmup is not repeated; an adaptive warmup is bound to the new
+        ``W`` and ``T``. To extend a resumed run: ``load_state_dict``, then
+        ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``. Assigning ``scheduler.schedule``
+        directly is not supported: the per-group factors and the current LRs would not follow.
+        """
+        owner = f"{type(self).__name__}.set_schedule"
+        if schedule is None:
+            raise TypeError(f"{owner}: schedule must be a WarmupSchedule or a list of them, got None")
+        schedule = _groups.build_schedule(schedule, {}, owner)
+        factors = _groups.per_group(schedule, len(self.optimizer.param_groups), owner)
+        _groups.check_range(self.optimizer.param_groups, "lr", self._bases, factors, owner)
+        if self.adaptive is not None:
+            self.adaptive.bind(schedule)  # type: ignore[arg-type]
+        self.schedule, self._factors = schedule, factors
+        self._rewrite()
+
+    def _rewrite(self) -> None:
+        """Write the LRs of the current ``t`` (after a load or a new schedule)."""
+        self.update_groups(self._get_lr(self.last_t))
 
 
 class PlateauWarmupScheduler(WarmupScheduler):
@@ -229,16 +260,42 @@ class PlateauWarmupScheduler(WarmupScheduler):
         state = super().state_dict()
         state["plateau"] = self.plateau.state_dict()
         state["restore_lr"] = self.restore_lr
+        state["lrs"] = [float(group["lr"]) for group in self.optimizer.param_groups]  # the plateau's, after warmup
         return state
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the warmup, the plateau state and, past the warmup, the LRs the plateau had reached."""
+        owner = "PlateauWarmupScheduler.load_state_dict"
+        if not isinstance(state_dict, dict):
+            raise TypeError(f"{owner}: expected a dict, got {type(state_dict).__name__}")
         state = dict(state_dict)
-        plateau, restore = state.pop("plateau", None), state.pop("restore_lr", None)
+        plateau, restore, lrs = state.pop("plateau", None), state.pop("restore_lr", None), state.pop("lrs", None)
         if not isinstance(plateau, dict):
-            raise KeyError("PlateauWarmupScheduler.load_state_dict: missing the 'plateau' state")
+            raise KeyError(f"{owner}: missing the 'plateau' state")
+        expected = set(self.plateau.state_dict())
+        if set(plateau) != expected:
+            missing, extra = sorted(expected - set(plateau)), sorted(set(plateau) - expected)
+            raise KeyError(f"{owner}: 'plateau' has missing keys {missing}, unexpected keys {extra}")
+        n_groups = len(self.optimizer.param_groups)
+        lrs = _check_lrs("lrs", lrs, n_groups, owner)
+        restore = None if restore is None else _check_lrs("restore_lr", restore, n_groups, owner)
         super().load_state_dict(state)
         self.plateau.load_state_dict(plateau)
         self.restore_lr = restore
+        self._rewrite(lrs)
+
+    def _rewrite(self, lrs: list[float] | None = None) -> None:
+        """In the warmup, the LRs of the current epoch; past it, the plateau's (kept as they are, or ``lrs``)."""
+        if self.last_t <= self._factors[0].warmup_steps:
+            super()._rewrite()
+        elif lrs is not None:
+            _groups.write_values(self.optimizer.param_groups, "lr", lrs)
+
+
+def _check_lrs(name: str, values: object, n_groups: int, owner: str) -> list[float]:
+    if not isinstance(values, (list, tuple)) or len(values) != n_groups:
+        raise ValueError(f"{owner}: {name} must be a list of {n_groups} numbers, got {values!r}")
+    return [float(_checks.number(f"{name}[{i}]", v, low=0)) for i, v in enumerate(values)]
 
 
 def _check_sched(sched: object) -> str:
@@ -310,7 +367,12 @@ def create_scheduler_v2(
     ``ValueError`` listing the valid ones.
     """
     sched = _check_sched(sched)
-    _checks.boolean("step_on_epochs", step_on_epochs)
+    for name, flag in (
+        ("step_on_epochs", step_on_epochs),
+        ("decay_after_warmup", decay_after_warmup),
+        ("multistep_torch_milestones", multistep_torch_milestones),
+    ):
+        _checks.boolean(name, flag)
     if decay_epochs is None:
         decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
     t_initial, warmup_t, decay_t, cooldown_t, timescale_t = (

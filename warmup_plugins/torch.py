@@ -91,8 +91,10 @@ class WarmupLR(LRScheduler):
 
     @base_lrs.setter
     def base_lrs(self, values: Sequence[float | torch.Tensor]) -> None:
-        self._base_lrs = list(values)
-        self._bases = [float(v) for v in values]
+        # torch sets these from each group's 'initial_lr' (not yet checked when resuming with last_epoch >= 0)
+        bases = [_groups.read_value({"initial_lr": v}, "initial_lr", i, "WarmupLR") for i, v in enumerate(values)]
+        _groups.check_range(self.optimizer.param_groups, "lr", bases, self._factors, "WarmupLR")
+        self._base_lrs, self._bases = list(values), bases
 
     def lrs_at(self, step: float) -> list[float]:
         """The LRs update ``step`` uses, one per group: ``base * f(step)``."""
@@ -161,10 +163,30 @@ class WarmupLR(LRScheduler):
         schedule = _groups.schedules_from_data(state["schedule"])
         factors = _groups.per_group(schedule, len(groups), "WarmupLR")
         last_epoch = _checks.number("last_epoch", state["last_epoch"], low=0)
-        self._step_count = _checks.integer("_step_count", state["_step_count"], low=0)
+        step_count = _checks.integer("_step_count", state["_step_count"], low=0)
+        _groups.check_range(groups, "lr", bases, factors, "WarmupLR")
         load_adaptive(self.adaptive, state["adaptive"], schedule, "WarmupLR")
         self.schedule, self._factors, self.base_lrs = schedule, factors, bases
-        self.last_epoch = last_epoch
+        self.last_epoch, self._step_count = last_epoch, step_count
+        self._write()
+
+    def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
+        """Replace the schedule (one, or one per group) and write the current update's LRs, ``base * f_new(k)``.
+
+        The update index ``k`` and the base LRs stay, so the warmup is not repeated; an adaptive warmup is
+        bound to the new ``W`` and ``T``. To extend a resumed run: ``load_state_dict`` (which restores the
+        saved schedule), then ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``. Assigning
+        ``scheduler.schedule`` directly is not supported: the per-group factors and the current LRs would not follow.
+        """
+        owner = "WarmupLR.set_schedule"
+        if schedule is None:
+            raise TypeError(f"{owner}: schedule must be a WarmupSchedule or a list of them, got None")
+        schedule = _groups.build_schedule(schedule, {}, owner)
+        factors = _groups.per_group(schedule, len(self.optimizer.param_groups), owner)
+        _groups.check_range(self.optimizer.param_groups, "lr", self._bases, factors, owner)
+        if self.adaptive is not None:
+            self.adaptive.bind(schedule)  # type: ignore[arg-type]
+        self.schedule, self._factors = schedule, factors
         self._write()
 
 
@@ -191,6 +213,7 @@ class WarmupParam:
         self.base_values = [_groups.read_value(g, name, i, "WarmupParam") for i, g in enumerate(groups)]
         self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupParam")
         self._factors = _groups.per_group(self.schedule, len(groups), "WarmupParam")
+        _groups.check_range(groups, name, self.base_values, self._factors, "WarmupParam")
         self.step_index = 0
         self._write()
 
@@ -216,9 +239,22 @@ class WarmupParam:
         groups = self.optimizer.param_groups
         bases = _check_bases(state["base_values"], len(groups), "WarmupParam")
         schedule = _groups.schedules_from_data(state["schedule"])
-        self._factors = _groups.per_group(schedule, len(groups), "WarmupParam")
-        self.schedule, self.base_values = schedule, bases
-        self.step_index = _checks.number("step_index", state["step_index"], low=0)
+        factors = _groups.per_group(schedule, len(groups), "WarmupParam")
+        step_index = _checks.number("step_index", state["step_index"], low=0)
+        _groups.check_range(groups, self.name, bases, factors, "WarmupParam")
+        self.schedule, self._factors, self.base_values = schedule, factors, bases  # all checked: nothing half-loaded
+        self.step_index = step_index
+        self._write()
+
+    def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
+        """Replace the schedule (one, or one per group) and write the current step's values; see
+        :meth:`WarmupLR.set_schedule`."""
+        if schedule is None:
+            raise TypeError("WarmupParam.set_schedule: schedule must be a WarmupSchedule or a list of them, got None")
+        schedule = _groups.build_schedule(schedule, {}, "WarmupParam.set_schedule")
+        factors = _groups.per_group(schedule, len(self.optimizer.param_groups), "WarmupParam.set_schedule")
+        _groups.check_range(self.optimizer.param_groups, self.name, self.base_values, factors, "WarmupParam")
+        self.schedule, self._factors = schedule, factors
         self._write()
 
 
@@ -248,6 +284,7 @@ class WithWarmup(LRScheduler):
         self.warmup = WarmupSchedule(warmup_type=warmup_type, warmup_steps=warmup_steps, start_factor=start_factor)
         optimizer = _check_optimizer(scheduler.optimizer, "WithWarmup")
         self.targets = [_groups.read_value(g, "lr", i, "WithWarmup") for i, g in enumerate(optimizer.param_groups)]
+        _groups.check_range(optimizer.param_groups, "lr", self.targets, self.warmup, "WithWarmup")
         super().__init__(optimizer)
 
     @property
@@ -291,11 +328,15 @@ class WithWarmup(LRScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         keys = frozenset({"last_epoch", "_step_count", "targets", "warmup", "scheduler"})
         state = _check_state(state_dict, keys, "WithWarmup")
-        self.targets = _check_bases(state["targets"], len(self.optimizer.param_groups), "WithWarmup")
-        self.warmup = WarmupSchedule.from_dict(state["warmup"])
-        self.scheduler.load_state_dict(state["scheduler"])
-        self.last_epoch = _checks.integer("last_epoch", state["last_epoch"], low=0)
-        self._step_count = _checks.integer("_step_count", state["_step_count"], low=0)
+        targets = _check_bases(state["targets"], len(self.optimizer.param_groups), "WithWarmup")
+        warmup = _groups.schedules_from_data(state["warmup"])
+        if not isinstance(warmup, WarmupSchedule) or not isinstance(state["scheduler"], dict):
+            raise TypeError("WithWarmup.load_state_dict: 'warmup' and 'scheduler' must be dicts (state dicts)")
+        last_epoch = _checks.integer("last_epoch", state["last_epoch"], low=0)
+        step_count = _checks.integer("_step_count", state["_step_count"], low=0)
+        _groups.check_range(self.optimizer.param_groups, "lr", targets, warmup, "WithWarmup")
+        self.scheduler.load_state_dict(state["scheduler"])  # the wrapped torch scheduler checks its own state
+        self.targets, self.warmup, self.last_epoch, self._step_count = targets, warmup, last_epoch, step_count
         if self.in_warmup or self.last_epoch == self.warmup.warmup_steps:
             values = self.get_lr()
             _groups.write_values(self.optimizer.param_groups, "lr", values)

@@ -32,7 +32,7 @@ def exponential(p: float, start: float, end: float = 1.0) -> float:
 
 def cosine(p: float, start: float, end: float = 1.0) -> float:
     """``start + (end - start) * (1 - cos(pi * p)) / 2``: slow, fast, slow."""
-    return start + (end - start) * (1 - math.cos(math.pi * p)) / 2
+    return start + (end - start) * ((1 - math.cos(math.pi * p)) / 2)  # halve first: the same float, no overflow
 
 
 def constant(p: float, start: float, end: float = 1.0) -> float:
