@@ -184,3 +184,10 @@ def test_fastai_adapter_matches_torch_on_its_own_losses():
     assert record.updates["lr"] == expected  # the LRs fastai used, bit for bit
     assert cb.adaptive.updates == 36
     assert cb.adaptive.holds + cb.adaptive.rollbacks > 0  # the feedback really moved the clock
+
+
+def test_record_keeps_the_warmup_the_run_really_took():
+    _, sched = torch_trace(SPIKY, record=True)
+    done = sched.adaptive.warmup_done_at
+    assert done > SCHED.warmup_steps  # the spikes stretched it
+    assert sched.record.meta["warmup_updates"] == done == sched.record.warmup_steps

@@ -45,7 +45,7 @@ from fastcore.foundation import L
 from . import _checks, _groups, decays, warmups
 from .adaptive import AdaptiveWarmup, bind_adaptive
 from .decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
-from .record import TrainingRecord
+from .record import TrainingRecord, note_adaptive
 from .schedule import DEFAULT_START_FACTOR, EPOCH_LENGTHS, WarmupSchedule, epochs_to_steps
 from .untuned import UNTUNED_TYPES, resolve_untuned
 from .warmups import WARMUP_TYPES
@@ -447,6 +447,7 @@ class WarmupCallback(Callback):
             self.record.log_update(self._k, self._writers[0].last[0], self.learn.loss)
         if self.adaptive is not None:
             self.adaptive.observe(self.learn.loss)
+            note_adaptive(self.record, self.adaptive)
 
     def after_epoch(self) -> None:
         """Copy the epoch's train/valid loss (and an ``accuracy`` metric) from fastai's Recorder."""

@@ -82,7 +82,10 @@ class TrainingRecord:
 
     @property
     def warmup_steps(self) -> float | None:
-        """The schedule's warmup length in updates, if the record knows its schedule."""
+        """The warmup length in updates: the one an adaptive warmup really took (``meta['warmup_updates']``),
+        else the schedule's, if the record knows its schedule."""
+        if self.meta.get("warmup_updates") is not None:
+            return self.meta["warmup_updates"]
         schedule = self.meta.get("schedule")
         return schedule.get("warmup_steps") if isinstance(schedule, dict) else None
 
@@ -133,3 +136,10 @@ def new_record(record: object, adapter: str, schedule: object) -> TrainingRecord
         return None
     first = schedule if hasattr(schedule, "to_dict") else schedule[0]  # type: ignore[index]
     return TrainingRecord(meta={"adapter": adapter, "schedule": first.to_dict()})
+
+
+def note_adaptive(record: TrainingRecord | None, adaptive: object) -> None:
+    """Keep in ``meta['warmup_updates']`` when an adaptive warmup finished (the diagnosis judges by it)."""
+    done = getattr(adaptive, "warmup_done_at", None)
+    if record is not None and done is not None:
+        record.meta["warmup_updates"] = done

@@ -24,7 +24,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from . import _checks, _groups, restarts
 from .adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
-from .record import new_record
+from .record import new_record, note_adaptive
 from .schedule import WarmupSchedule
 
 __all__ = [
@@ -116,6 +116,7 @@ class WarmupScheduler(Scheduler):
             self.record.log_update(num_updates - 1, float(lr), metric)
         if self.adaptive is not None:
             num_updates = self.adaptive.observe(metric)
+            note_adaptive(self.record, self.adaptive)
         super().step_update(num_updates, metric)
 
     def step(self, epoch: int, metric: float | None = None) -> None:

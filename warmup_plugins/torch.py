@@ -17,7 +17,7 @@ from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from . import _checks, _groups
 from .adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
-from .record import new_record
+from .record import new_record, note_adaptive
 from .schedule import WarmupSchedule
 
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
@@ -125,6 +125,7 @@ class WarmupLR(LRScheduler):
             self.last_epoch = _checks.number("epoch", epoch, low=0)
         if self.adaptive is not None and self.last_epoch > 0:
             self.adaptive.observe(loss, grad_norm)
+            note_adaptive(self.record, self.adaptive)
         self._write()
 
     def _write(self) -> None:
