@@ -134,3 +134,15 @@ def write_values(groups: Sequence[dict[str, Any]], key: str, values: Sequence[fl
             group[key] = value
         else:
             current.fill_(value)
+
+
+def new_schedule(
+    schedule: object, groups: Sequence[Mapping[str, Any]], key: str, bases: Sequence[float], owner: str
+) -> tuple[Schedules, tuple[WarmupSchedule, ...]]:
+    """A replacement schedule for ``set_schedule``: checked, expanded per group and checked against the bases."""
+    if schedule is None:
+        raise TypeError(f"{owner}: schedule must be a WarmupSchedule or a list of them, got None")
+    schedule = build_schedule(schedule, {}, owner)
+    factors = per_group(schedule, len(groups), owner)
+    check_range(groups, key, bases, factors, owner)
+    return schedule, factors

@@ -189,11 +189,7 @@ class WarmupScheduler(Scheduler):
         directly is not supported: the per-group factors and the current LRs would not follow.
         """
         owner = f"{type(self).__name__}.set_schedule"
-        if schedule is None:
-            raise TypeError(f"{owner}: schedule must be a WarmupSchedule or a list of them, got None")
-        schedule = _groups.build_schedule(schedule, {}, owner)
-        factors = _groups.per_group(schedule, len(self.optimizer.param_groups), owner)
-        _groups.check_range(self.optimizer.param_groups, "lr", self._bases, factors, owner)
+        schedule, factors = _groups.new_schedule(schedule, self.optimizer.param_groups, "lr", self._bases, owner)
         if self.adaptive is not None:
             self.adaptive.bind(schedule)  # type: ignore[arg-type]
         self.schedule, self._factors = schedule, factors

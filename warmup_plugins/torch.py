@@ -179,12 +179,8 @@ class WarmupLR(LRScheduler):
         saved schedule), then ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``. Assigning
         ``scheduler.schedule`` directly is not supported: the per-group factors and the current LRs would not follow.
         """
-        owner = "WarmupLR.set_schedule"
-        if schedule is None:
-            raise TypeError(f"{owner}: schedule must be a WarmupSchedule or a list of them, got None")
-        schedule = _groups.build_schedule(schedule, {}, owner)
-        factors = _groups.per_group(schedule, len(self.optimizer.param_groups), owner)
-        _groups.check_range(self.optimizer.param_groups, "lr", self._bases, factors, owner)
+        groups = self.optimizer.param_groups
+        schedule, factors = _groups.new_schedule(schedule, groups, "lr", self._bases, "WarmupLR.set_schedule")
         if self.adaptive is not None:
             self.adaptive.bind(schedule)  # type: ignore[arg-type]
         self.schedule, self._factors = schedule, factors
@@ -250,11 +246,10 @@ class WarmupParam:
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
         """Replace the schedule (one, or one per group) and write the current step's values; see
         :meth:`WarmupLR.set_schedule`."""
-        if schedule is None:
-            raise TypeError("WarmupParam.set_schedule: schedule must be a WarmupSchedule or a list of them, got None")
-        schedule = _groups.build_schedule(schedule, {}, "WarmupParam.set_schedule")
-        factors = _groups.per_group(schedule, len(self.optimizer.param_groups), "WarmupParam.set_schedule")
-        _groups.check_range(self.optimizer.param_groups, self.name, self.base_values, factors, "WarmupParam")
+        groups = self.optimizer.param_groups
+        schedule, factors = _groups.new_schedule(
+            schedule, groups, self.name, self.base_values, "WarmupParam.set_schedule"
+        )
         self.schedule, self._factors = schedule, factors
         self._write()
 
