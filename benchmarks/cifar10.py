@@ -196,15 +196,21 @@ def load_data(args: argparse.Namespace):
     return (train.subset(256), test.subset(32)) if args.quick else (train, test)
 
 
-def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+def training_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every training benchmark takes: ``--data``, ``--download``, ``--device``, ``--out``, ``--quick``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="CIFAR-10 root (ImageFolder train/test, or torchvision's cifar-10-batches-py)")
     parser.add_argument("--download", action="store_true", help="download torchvision's CIFAR-10 into --data")
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--quick", action="store_true", help="2 tiny epochs on a small (synthetic) set: a smoke run")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = training_parser(__doc__)
     parser.add_argument("--models", nargs="+", default=list(RECIPES), choices=list(RECIPES))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--quick", action="store_true", help="2 tiny epochs on a small (synthetic) set: a smoke run")
     parser.add_argument("--deterministic", action="store_true", help="deterministic kernels (slower)")
     parser.add_argument("--no-references", action="store_true", help="only the three adapter runs")
     args = parser.parse_args(argv)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import platform
@@ -63,3 +64,12 @@ def save_result(result: dict, out: Path, name: str, quick: bool) -> Path:
     path = out / (f"{name}_quick.json" if quick else f"{name}.json")
     path.write_text(json.dumps(result, indent=1))
     return path
+
+
+def timing_parser(description: str | None) -> argparse.ArgumentParser:
+    """The options every micro-benchmark takes: ``--out``, ``--rounds``, ``--quick``."""
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke test)")
+    return parser

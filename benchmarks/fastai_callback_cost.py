@@ -15,13 +15,11 @@ back in ``after_batch`` to record them, the callback records in ``before_batch``
 
 from __future__ import annotations
 
-import argparse
 import math
 import time
 import warnings
 from collections.abc import Callable
 from functools import partial
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -30,7 +28,7 @@ from fastai.basics import Adam, DataLoaders, Learner, MSELossFlat, OptimWrapper
 from fastai.callback.schedule import ParamScheduler, combined_cos
 from torch.utils.data import DataLoader, TensorDataset
 
-from benchmarks.environment import environment, save_result
+from benchmarks.environment import environment, save_result, timing_parser
 from warmup_plugins import _groups
 from warmup_plugins.fastai import WarmupCallback
 
@@ -136,11 +134,7 @@ def print_row(row: dict[str, Any]) -> None:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke test)")
-    args = parser.parse_args(argv)
+    args = timing_parser(__doc__).parse_args(argv)
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # fastai/torch import-time deprecation warnings
     rounds = 2 if args.quick else args.rounds

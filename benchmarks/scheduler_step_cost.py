@@ -9,17 +9,15 @@ phase, with 1 and 50 param groups, float and Tensor LRs. Writes ``scheduler_step
 
 from __future__ import annotations
 
-import argparse
 import math
 import timeit
 import warnings
 from collections.abc import Callable
-from pathlib import Path
 
 import torch
 from torch.optim.lr_scheduler import CosineAnnealingLR, LambdaLR, LinearLR, SequentialLR
 
-from benchmarks.environment import environment, save_result
+from benchmarks.environment import environment, save_result, timing_parser
 from warmup_plugins import WarmupSchedule
 from warmup_plugins.torch import WarmupLR
 
@@ -90,11 +88,7 @@ def measure(groups: int, tensor: bool, rounds: int, number: int) -> dict[str, fl
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
-    parser.add_argument("--rounds", type=int, default=7)
-    parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke test)")
-    args = parser.parse_args(argv)
+    args = timing_parser(__doc__).parse_args(argv)
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # torch's "step before optimizer.step" warnings: no optimizer runs here
     rounds = 2 if args.quick else args.rounds

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks.cifar10 import load_data, quick_recipe
+from benchmarks.cifar10 import load_data, quick_recipe, training_parser
 from benchmarks.data import Split
 from benchmarks.environment import environment, save_result
 from benchmarks.loops import Trainer, call_step, nothing, plain_loop, step_with_loss
@@ -90,18 +90,13 @@ def summarize(runs: list[dict]) -> dict:
 
 
 def main(argv: list[str] | None = None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--data", help="CIFAR-10 root (ImageFolder train/test, or torchvision's cifar-10-batches-py)")
-    parser.add_argument("--download", action="store_true", help="download torchvision's CIFAR-10 into --data")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser = training_parser(__doc__)
     parser.add_argument("--model", default="resnet18", choices=list(RECIPES))
     parser.add_argument("--warmup-types", nargs="+", default=list(WARMUP_TYPES), choices=WARMUP_TYPES)
     parser.add_argument("--warmup-epochs", nargs="+", type=float, default=[1.0])
     parser.add_argument("--short-warmup-epochs", type=float, default=0.25, help="0 leaves out the adaptive cells")
     parser.add_argument("--peak-lrs", nargs="+", type=float, default=[0.4, 2.0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
-    parser.add_argument("--quick", action="store_true", help="2 tiny epochs on a small (synthetic) set: a smoke run")
     args = parser.parse_args(argv)
     torch.backends.cudnn.benchmark = True
     start = time.perf_counter()
