@@ -29,7 +29,7 @@ from fastai.callback.schedule import ParamScheduler, combined_cos
 from torch.utils.data import DataLoader, TensorDataset
 
 from benchmarks.environment import environment, save_result, timing_parser
-from warmup_plugins import _groups
+from warmup_plugins import _seam
 from warmup_plugins.fastai import WarmupCallback
 
 N_EPOCH, N_ITER, LR = 4, 100, 1e-2
@@ -88,7 +88,7 @@ def contenders(learn: Learner, with_mom: bool) -> dict[str, Calls]:
 
     def write_floats() -> None:
         for groups, key, values in targets:
-            _groups.write_values(groups, key, values)
+            _seam.write_values(groups, key, values)
 
     return {
         "loop alone": [],

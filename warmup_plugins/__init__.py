@@ -5,12 +5,12 @@ The core, :class:`WarmupSchedule`, is pure math on the optimizer-update index; t
 framework's notion of time onto it and write the values.
 """
 
-from .adaptive import AdaptiveWarmup
-from .decays import COOLDOWN_TYPES, DECAY_TYPES
-from .diagnosis import Diagnosis, diagnose
-from .record import TrainingRecord
-from .schedule import DEFAULT_START_FACTOR, WarmupSchedule
-from .warmups import WARMUP_TYPES
+from .core.decays import COOLDOWN_TYPES, DECAY_TYPES
+from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
+from .core.warmups import WARMUP_TYPES
+from .extensions.adaptive import AdaptiveWarmup
+from .monitoring.diagnosis import Diagnosis, diagnose
+from .monitoring.record import TrainingRecord
 
 __all__ = [
     "COOLDOWN_TYPES",

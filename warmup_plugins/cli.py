@@ -27,12 +27,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .decays import COOLDOWN_TYPES, DECAY_TYPES
-from .diagnosis import diagnose
-from .record import TrainingRecord
-from .schedule import EPOCH_LENGTHS, WarmupSchedule
-from .untuned import UNTUNED_TYPES, resolve_untuned
-from .warmups import WARMUP_TYPES
+from .core.decays import COOLDOWN_TYPES, DECAY_TYPES
+from .core.schedule import EPOCH_LENGTHS, WarmupSchedule
+from .core.warmups import WARMUP_TYPES
+from .extensions.untuned import UNTUNED_TYPES, resolve_untuned
+from .monitoring.diagnosis import diagnose
+from .monitoring.record import TrainingRecord
 
 PROG = "warmup-plugins"
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1  # usage errors exit with 2, through argparse
@@ -204,7 +204,7 @@ def _cmd_show(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 
 def _cmd_plot(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .plotting import plot_schedule
+    from .monitoring.plotting import plot_schedule
 
     schedule = _schedule(args, parser)
     path = _run(parser, plot_schedule, schedule, args.output, base_lr=args.base_lr, steps=args.steps, title=args.title)
@@ -239,7 +239,7 @@ def _cmd_diagnose(args: argparse.Namespace, parser: argparse.ArgumentParser) -> 
 
 
 def _cmd_plot_record(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .plotting import plot_record
+    from .monitoring.plotting import plot_record
 
     if len(set(map(_label, args.records))) != len(args.records):
         parser.error("the record files need different names (their names label the curves)")
@@ -256,7 +256,7 @@ def _label(path: str) -> str:
 
 
 def _cmd_tensorboard(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    from .tensorboard import write_tensorboard
+    from .monitoring.tensorboard import write_tensorboard
 
     record = _load(parser, args.record)
     path = _run(parser, write_tensorboard, record, args.log_dir, prefix=args.prefix)

@@ -42,13 +42,14 @@ from fastai.optimizer import OptimWrapper
 from fastcore.basics import patch
 from fastcore.foundation import L
 
-from . import _checks, _groups, decays, warmups
-from .adaptive import AdaptiveWarmup, bind_adaptive
-from .decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
-from .record import TrainingRecord, note_adaptive
-from .schedule import DEFAULT_START_FACTOR, EPOCH_LENGTHS, WarmupSchedule, epochs_to_steps
-from .untuned import UNTUNED_TYPES, resolve_untuned
-from .warmups import WARMUP_TYPES
+from . import _seam
+from .core import _checks, decays, warmups
+from .core.decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
+from .core.schedule import DEFAULT_START_FACTOR, EPOCH_LENGTHS, WarmupSchedule, epochs_to_steps
+from .core.warmups import WARMUP_TYPES
+from .extensions.adaptive import AdaptiveWarmup, bind_adaptive
+from .extensions.untuned import UNTUNED_TYPES, resolve_untuned
+from .monitoring.record import TrainingRecord, note_adaptive
 
 __all__ = ["PCT_LENGTHS", "SchedDecay", "SchedWarmup", "SchedWarmupSchedule", "WarmupCallback", "mirror_moms"]
 
@@ -201,7 +202,7 @@ def _pct_values(name: str, value: object) -> list[float]:
     return [_checks.number(f"{name}[{i}]", v, low=0, high=1) for i, v in enumerate(value)]
 
 
-def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str) -> _groups.Schedules:
+def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str) -> _seam.Schedules:
     """The schedule(s) a spec gives for ``fit``, checked to fit in its ``N`` optimizer updates.
 
     ``*_pct`` lengths become ``pct * N`` updates (not rounded: fastai's positions are exact
@@ -261,7 +262,7 @@ def _untuned(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> Spe
     return spec
 
 
-def _first(schedules: _groups.Schedules) -> WarmupSchedule:
+def _first(schedules: _seam.Schedules) -> WarmupSchedule:
     return schedules if isinstance(schedules, WarmupSchedule) else schedules[0]
 
 
@@ -295,13 +296,13 @@ class _HyperWriter:
 
     __slots__ = ("bases", "groups", "key", "last", "name", "record", "schedule")
 
-    def __init__(self, opt: Any, name: str, schedule: _groups.Schedules) -> None:
+    def __init__(self, opt: Any, name: str, schedule: _seam.Schedules) -> None:
         self.name = name
         self.groups, self.key = _hyper_target(opt, name)
-        self.bases = [_groups.read_value(g, self.key, i, _OWNER) for i, g in enumerate(self.groups)]
+        self.bases = [_seam.read_value(g, self.key, i, _OWNER) for i, g in enumerate(self.groups)]
         if not isinstance(schedule, WarmupSchedule):
-            schedule = _groups.per_group(schedule, len(self.groups), f"{_OWNER} ({name!r})")
-        _groups.check_range(self.groups, self.key, self.bases, schedule, _OWNER)
+            schedule = _seam.per_group(schedule, len(self.groups), f"{_OWNER} ({name!r})")
+        _seam.check_range(self.groups, self.key, self.bases, schedule, _OWNER)
         self.schedule = schedule
         self.record: list[float] = []
 
@@ -316,13 +317,13 @@ class _HyperWriter:
     def write(self, k: int) -> None:
         """Write update ``k``'s values (Tensors filled in place) and record the last group's, as fastai does."""
         values = self.values_at(k)
-        _groups.write_values(self.groups, self.key, values)
+        _seam.write_values(self.groups, self.key, values)
         self.record.append(values[-1])
         self.last = values
 
     def restore(self) -> None:
         """Put the base values back, so the next fit starts from the same bases."""
-        _groups.write_values(self.groups, self.key, self.bases)
+        _seam.write_values(self.groups, self.key, self.bases)
 
 
 # ---------------------------------------------------------------------------- the callback
@@ -378,7 +379,7 @@ class WarmupCallback(Callback):
             if spec is not None:
                 specs[name] = _check_spec(name, spec)
         self.specs = specs
-        self.schedules: dict[str, _groups.Schedules] = {}
+        self.schedules: dict[str, _seam.Schedules] = {}
         self.hps: dict[str, list[float]] = {}
         self._init_state()
 

@@ -22,10 +22,11 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from . import _checks, _groups, restarts
-from .adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
-from .record import new_record, note_adaptive
-from .schedule import WarmupSchedule
+from . import _seam
+from .core import _checks, restarts
+from .core.schedule import WarmupSchedule
+from .extensions.adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
+from .monitoring.record import new_record, note_adaptive
 
 __all__ = [
     "SCHED_NAMES",
@@ -74,14 +75,14 @@ class WarmupScheduler(Scheduler):
             raise TypeError(f"WarmupScheduler: optimizer must be a torch.optim.Optimizer, got {kind}")
         if not optimizer.param_groups:
             raise ValueError("WarmupScheduler: the optimizer has no param groups")
-        self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupScheduler", optimizer.param_groups)
-        self._factors = _groups.per_group(self.schedule, len(optimizer.param_groups), "WarmupScheduler")
+        self.schedule = _seam.build_schedule(schedule, schedule_kwargs, "WarmupScheduler", optimizer.param_groups)
+        self._factors = _seam.per_group(self.schedule, len(optimizer.param_groups), "WarmupScheduler")
         for i, group in enumerate(optimizer.param_groups):
-            _groups.read_value(group, "lr", i, "WarmupScheduler")
+            _seam.read_value(group, "lr", i, "WarmupScheduler")
             if initialize and isinstance(group["lr"], torch.Tensor):
                 group.setdefault("initial_lr", group["lr"].clone())  # never alias the LR we fill in place
             if "initial_lr" in group:  # timm writes it into the groups in its __init__: check it first
-                _groups.read_value(group, "initial_lr", i, "WarmupScheduler")
+                _seam.read_value(group, "initial_lr", i, "WarmupScheduler")
         _checks.boolean("t_in_epochs", t_in_epochs)
         super().__init__(
             optimizer,
@@ -95,10 +96,10 @@ class WarmupScheduler(Scheduler):
             initialize=initialize,
         )
         self._bases = [  # timm's 'initial_lr' (a group may bring its own): checked like any base value
-            _groups.read_value({"initial_lr": v}, "initial_lr", i, "WarmupScheduler")
+            _seam.read_value({"initial_lr": v}, "initial_lr", i, "WarmupScheduler")
             for i, v in enumerate(self.base_values)
         ]
-        _groups.check_range(optimizer.param_groups, "lr", self._bases, self._factors, "WarmupScheduler")
+        _seam.check_range(optimizer.param_groups, "lr", self._bases, self._factors, "WarmupScheduler")
         if adaptive is not None and t_in_epochs:
             raise ValueError("WarmupScheduler: an adaptive warmup follows updates; use t_in_epochs=False")
         self.adaptive = bind_adaptive(adaptive, self.schedule)
@@ -139,7 +140,7 @@ class WarmupScheduler(Scheduler):
         if not isinstance(values, (list, tuple)):
             values = [values] * len(groups)
         scaled = [value * group["lr_scale"] if "lr_scale" in group else value for group, value in zip(groups, values)]
-        _groups.write_values(groups, self.param_group_field, scaled)
+        _seam.write_values(groups, self.param_group_field, scaled)
 
     def get_cycle_length(self, cycles: int = 0) -> float:
         """Length (in ``t`` units) of the first ``cycles`` cycles (default: the cycle limit) plus a
@@ -154,7 +155,7 @@ class WarmupScheduler(Scheduler):
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the schedule, the base LRs and the last ``t`` the LRs were set for."""
         return {
-            "schedule": _groups.schedules_to_data(self.schedule),
+            "schedule": _seam.schedules_to_data(self.schedule),
             "base_values": list(self._bases),
             "last_t": self.last_t,
             "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
@@ -171,11 +172,11 @@ class WarmupScheduler(Scheduler):
         bases = state_dict["base_values"]
         if not isinstance(bases, (list, tuple)) or len(bases) != len(groups):
             raise ValueError(f"WarmupScheduler.load_state_dict: base_values must be {len(groups)} numbers, got {bases}")
-        schedule = _groups.schedules_from_data(state_dict["schedule"])
-        factors = _groups.per_group(schedule, len(groups), "WarmupScheduler")
+        schedule = _seam.schedules_from_data(state_dict["schedule"])
+        factors = _seam.per_group(schedule, len(groups), "WarmupScheduler")
         bases = [float(_checks.number(f"base_values[{i}]", b, low=0)) for i, b in enumerate(bases)]
         last_t = _checks.number("last_t", state_dict["last_t"], low=0)
-        _groups.check_range(groups, "lr", bases, factors, "WarmupScheduler")
+        _seam.check_range(groups, "lr", bases, factors, "WarmupScheduler")
         load_adaptive(self.adaptive, state_dict["adaptive"], schedule, "WarmupScheduler")
         self.schedule, self._factors, self._bases = schedule, factors, bases  # all checked: nothing half-loaded
         self.update_groups(self._get_lr(last_t))
@@ -189,7 +190,7 @@ class WarmupScheduler(Scheduler):
         directly is not supported: the per-group factors and the current LRs would not follow.
         """
         owner = f"{type(self).__name__}.set_schedule"
-        schedule, factors = _groups.new_schedule(schedule, self.optimizer.param_groups, "lr", self._bases, owner)
+        schedule, factors = _seam.new_schedule(schedule, self.optimizer.param_groups, "lr", self._bases, owner)
         if self.adaptive is not None:
             self.adaptive.bind(schedule)  # type: ignore[arg-type]
         self.schedule, self._factors = schedule, factors
@@ -241,14 +242,14 @@ class PlateauWarmupScheduler(WarmupScheduler):
             return
         self.last_t = epoch
         if self.restore_lr is not None:  # undo last epoch's noise before the plateau logic reads the LR
-            _groups.write_values(self.optimizer.param_groups, "lr", self.restore_lr)
+            _seam.write_values(self.optimizer.param_groups, "lr", self.restore_lr)
             self.restore_lr = None
         if metric is not None:
             self.plateau.step(metric)
         if self._is_apply_noise(epoch):
             noise = self._calculate_noise(epoch)
             self.restore_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
-            _groups.write_values(self.optimizer.param_groups, "lr", [v + v * noise for v in self.restore_lr])
+            _seam.write_values(self.optimizer.param_groups, "lr", [v + v * noise for v in self.restore_lr])
 
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         return None
@@ -286,7 +287,7 @@ class PlateauWarmupScheduler(WarmupScheduler):
         if self.last_t <= self._factors[0].warmup_steps:
             super()._rewrite()
         elif lrs is not None:
-            _groups.write_values(self.optimizer.param_groups, "lr", lrs)
+            _seam.write_values(self.optimizer.param_groups, "lr", lrs)
 
 
 def _check_lrs(name: str, values: object, n_groups: int, owner: str) -> list[float]:
@@ -454,7 +455,7 @@ def create_scheduler_v2(
     elif not step_on_epochs:  # plateau
         raise ValueError("sched='plateau' only supports stepping per epoch (step_on_epochs=True)")
 
-    bases = [_groups.read_value(g, "lr", i, "create_scheduler_v2") for i, g in enumerate(optimizer.param_groups)]
+    bases = [_seam.read_value(g, "lr", i, "create_scheduler_v2") for i, g in enumerate(optimizer.param_groups)]
     schedules = _group_schedules(bases, warmup_lr, min_lr if uses_end else None, options, "create_scheduler_v2")
 
     if sched == "plateau":

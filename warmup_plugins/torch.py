@@ -15,10 +15,11 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from . import _checks, _groups
-from .adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
-from .record import new_record, note_adaptive
-from .schedule import WarmupSchedule
+from . import _seam
+from .core import _checks
+from .core.schedule import WarmupSchedule
+from .extensions.adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
+from .monitoring.record import new_record, note_adaptive
 
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
 
@@ -75,9 +76,9 @@ class WarmupLR(LRScheduler):
     ) -> None:
         optimizer = _check_optimizer(optimizer, "WarmupLR")
         for i, group in enumerate(optimizer.param_groups):
-            _groups.read_value(group, "lr", i, "WarmupLR")
-        self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupLR", optimizer.param_groups)
-        self._factors = _groups.per_group(self.schedule, len(optimizer.param_groups), "WarmupLR")
+            _seam.read_value(group, "lr", i, "WarmupLR")
+        self.schedule = _seam.build_schedule(schedule, schedule_kwargs, "WarmupLR", optimizer.param_groups)
+        self._factors = _seam.per_group(self.schedule, len(optimizer.param_groups), "WarmupLR")
         _checks.integer("last_epoch", last_epoch, low=-1)
         self.adaptive = bind_adaptive(adaptive, self.schedule)
         self.record = new_record(record, "torch", self.schedule)
@@ -92,8 +93,8 @@ class WarmupLR(LRScheduler):
     @base_lrs.setter
     def base_lrs(self, values: Sequence[float | torch.Tensor]) -> None:
         # torch sets these from each group's 'initial_lr' (not yet checked when resuming with last_epoch >= 0)
-        bases = [_groups.read_value({"initial_lr": v}, "initial_lr", i, "WarmupLR") for i, v in enumerate(values)]
-        _groups.check_range(self.optimizer.param_groups, "lr", bases, self._factors, "WarmupLR")
+        bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i, "WarmupLR") for i, v in enumerate(values)]
+        _seam.check_range(self.optimizer.param_groups, "lr", bases, self._factors, "WarmupLR")
         self._base_lrs, self._bases = list(values), bases
 
     def lrs_at(self, step: float) -> list[float]:
@@ -136,7 +137,7 @@ class WarmupLR(LRScheduler):
             values = [base * factor for base in self._bases]
         else:
             values = self.lrs_at(clock)
-        _groups.write_values(self.optimizer.param_groups, "lr", values)
+        _seam.write_values(self.optimizer.param_groups, "lr", values)
         self._last_lr = values
 
     def get_last_lr(self) -> list[float | torch.Tensor]:
@@ -152,7 +153,7 @@ class WarmupLR(LRScheduler):
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
             "base_lrs": list(self._bases),
-            "schedule": _groups.schedules_to_data(self.schedule),
+            "schedule": _seam.schedules_to_data(self.schedule),
             "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
         }
 
@@ -161,11 +162,11 @@ class WarmupLR(LRScheduler):
         state = _check_state(state_dict, _STATE_KEYS, "WarmupLR")
         groups = self.optimizer.param_groups
         bases = _check_bases(state["base_lrs"], len(groups), "WarmupLR")
-        schedule = _groups.schedules_from_data(state["schedule"])
-        factors = _groups.per_group(schedule, len(groups), "WarmupLR")
+        schedule = _seam.schedules_from_data(state["schedule"])
+        factors = _seam.per_group(schedule, len(groups), "WarmupLR")
         last_epoch = _checks.number("last_epoch", state["last_epoch"], low=0)
         step_count = _checks.integer("_step_count", state["_step_count"], low=0)
-        _groups.check_range(groups, "lr", bases, factors, "WarmupLR")
+        _seam.check_range(groups, "lr", bases, factors, "WarmupLR")
         load_adaptive(self.adaptive, state["adaptive"], schedule, "WarmupLR")
         self.schedule, self._factors, self.base_lrs = schedule, factors, bases
         self.last_epoch, self._step_count = last_epoch, step_count
@@ -180,7 +181,7 @@ class WarmupLR(LRScheduler):
         ``scheduler.schedule`` directly is not supported: the per-group factors and the current LRs would not follow.
         """
         groups = self.optimizer.param_groups
-        schedule, factors = _groups.new_schedule(schedule, groups, "lr", self._bases, "WarmupLR.set_schedule")
+        schedule, factors = _seam.new_schedule(schedule, groups, "lr", self._bases, "WarmupLR.set_schedule")
         if self.adaptive is not None:
             self.adaptive.bind(schedule)  # type: ignore[arg-type]
         self.schedule, self._factors = schedule, factors
@@ -207,10 +208,10 @@ class WarmupParam:
             raise TypeError(f"WarmupParam: name must be a param-group key such as 'momentum', got {name!r}")
         self.name = name
         groups = self.optimizer.param_groups
-        self.base_values = [_groups.read_value(g, name, i, "WarmupParam") for i, g in enumerate(groups)]
-        self.schedule = _groups.build_schedule(schedule, schedule_kwargs, "WarmupParam")
-        self._factors = _groups.per_group(self.schedule, len(groups), "WarmupParam")
-        _groups.check_range(groups, name, self.base_values, self._factors, "WarmupParam")
+        self.base_values = [_seam.read_value(g, name, i, "WarmupParam") for i, g in enumerate(groups)]
+        self.schedule = _seam.build_schedule(schedule, schedule_kwargs, "WarmupParam")
+        self._factors = _seam.per_group(self.schedule, len(groups), "WarmupParam")
+        _seam.check_range(groups, name, self.base_values, self._factors, "WarmupParam")
         self.step_index = 0
         self._write()
 
@@ -218,7 +219,7 @@ class WarmupParam:
         return [base * sched(step) for base, sched in zip(self.base_values, self._factors)]
 
     def _write(self) -> None:
-        _groups.write_values(self.optimizer.param_groups, self.name, self.values_at(self.step_index))
+        _seam.write_values(self.optimizer.param_groups, self.name, self.values_at(self.step_index))
 
     def step(self) -> None:
         self.step_index += 1
@@ -228,17 +229,17 @@ class WarmupParam:
         return {
             "step_index": self.step_index,
             "base_values": list(self.base_values),
-            "schedule": _groups.schedules_to_data(self.schedule),
+            "schedule": _seam.schedules_to_data(self.schedule),
         }
 
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         state = _check_state(state_dict, frozenset({"step_index", "base_values", "schedule"}), "WarmupParam")
         groups = self.optimizer.param_groups
         bases = _check_bases(state["base_values"], len(groups), "WarmupParam")
-        schedule = _groups.schedules_from_data(state["schedule"])
-        factors = _groups.per_group(schedule, len(groups), "WarmupParam")
+        schedule = _seam.schedules_from_data(state["schedule"])
+        factors = _seam.per_group(schedule, len(groups), "WarmupParam")
         step_index = _checks.number("step_index", state["step_index"], low=0)
-        _groups.check_range(groups, self.name, bases, factors, "WarmupParam")
+        _seam.check_range(groups, self.name, bases, factors, "WarmupParam")
         self.schedule, self._factors, self.base_values = schedule, factors, bases  # all checked: nothing half-loaded
         self.step_index = step_index
         self._write()
@@ -247,7 +248,7 @@ class WarmupParam:
         """Replace the schedule (one, or one per group) and write the current step's values; see
         :meth:`WarmupLR.set_schedule`."""
         groups = self.optimizer.param_groups
-        schedule, factors = _groups.new_schedule(
+        schedule, factors = _seam.new_schedule(
             schedule, groups, self.name, self.base_values, "WarmupParam.set_schedule"
         )
         self.schedule, self._factors = schedule, factors
@@ -279,8 +280,8 @@ class WithWarmup(LRScheduler):
         self.scheduler = scheduler
         self.warmup = WarmupSchedule(warmup_type=warmup_type, warmup_steps=warmup_steps, start_factor=start_factor)
         optimizer = _check_optimizer(scheduler.optimizer, "WithWarmup")
-        self.targets = [_groups.read_value(g, "lr", i, "WithWarmup") for i, g in enumerate(optimizer.param_groups)]
-        _groups.check_range(optimizer.param_groups, "lr", self.targets, self.warmup, "WithWarmup")
+        self.targets = [_seam.read_value(g, "lr", i, "WithWarmup") for i, g in enumerate(optimizer.param_groups)]
+        _seam.check_range(optimizer.param_groups, "lr", self.targets, self.warmup, "WithWarmup")
         super().__init__(optimizer)
 
     @property
@@ -301,7 +302,7 @@ class WithWarmup(LRScheduler):
                 return
             self.last_epoch += 1
             values = self.get_lr()
-            _groups.write_values(self.optimizer.param_groups, "lr", values)
+            _seam.write_values(self.optimizer.param_groups, "lr", values)
             self._last_lr = values
             return
         if plateau:
@@ -325,15 +326,15 @@ class WithWarmup(LRScheduler):
         keys = frozenset({"last_epoch", "_step_count", "targets", "warmup", "scheduler"})
         state = _check_state(state_dict, keys, "WithWarmup")
         targets = _check_bases(state["targets"], len(self.optimizer.param_groups), "WithWarmup")
-        warmup = _groups.schedules_from_data(state["warmup"])
+        warmup = _seam.schedules_from_data(state["warmup"])
         if not isinstance(warmup, WarmupSchedule) or not isinstance(state["scheduler"], dict):
             raise TypeError("WithWarmup.load_state_dict: 'warmup' and 'scheduler' must be dicts (state dicts)")
         last_epoch = _checks.integer("last_epoch", state["last_epoch"], low=0)
         step_count = _checks.integer("_step_count", state["_step_count"], low=0)
-        _groups.check_range(self.optimizer.param_groups, "lr", targets, warmup, "WithWarmup")
+        _seam.check_range(self.optimizer.param_groups, "lr", targets, warmup, "WithWarmup")
         self.scheduler.load_state_dict(state["scheduler"])  # the wrapped torch scheduler checks its own state
         self.targets, self.warmup, self.last_epoch, self._step_count = targets, warmup, last_epoch, step_count
         if self.in_warmup or self.last_epoch == self.warmup.warmup_steps:
             values = self.get_lr()
-            _groups.write_values(self.optimizer.param_groups, "lr", values)
+            _seam.write_values(self.optimizer.param_groups, "lr", values)
             self._last_lr = values

@@ -1,0 +1,221 @@
+"""The ``warmup-plugins`` command line: through subprocess (``python -m`` and the console script) and in process."""
+
+import dataclasses
+import json
+import math
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from warmup_plugins import TrainingRecord, WarmupSchedule
+from warmup_plugins.cli import main
+from warmup_plugins.core.schedule import EPOCH_LENGTHS
+
+ROOT = Path(__file__).resolve().parents[2]
+SCRIPT = shutil.which("warmup-plugins", path=str(Path(sys.executable).parent))
+
+
+def cli(*args, script=False):
+    command = [SCRIPT] if script else [sys.executable, "-m", "warmup_plugins"]
+    return subprocess.run([*command, *map(str, args)], capture_output=True, text=True, timeout=120, cwd=ROOT)
+
+
+def run_main(capsys, *args):
+    """``main(args)`` in process: (exit status, stdout, stderr); argparse errors exit with 2."""
+    try:
+        status = main([str(a) for a in args])
+    except SystemExit as stop:
+        status = stop.code
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def write_record(path, losses, warmup=20):
+    schedule = WarmupSchedule(warmup_steps=warmup, total_steps=len(losses), decay_type="cosine")
+    record = TrainingRecord(meta={"schedule": schedule.to_dict(), "num_classes": 10})
+    for k, loss in enumerate(losses):
+        record.log_update(k, 0.1 * schedule(k), loss)
+    record.log_epoch(0, 1.0, 1.1, 0.5)
+    return record.save(path)
+
+
+def clean(n=200):
+    return [2.3 * math.exp(-k / 50) + 0.1 for k in range(n)]
+
+
+# ---------------------------------------------------------------------- through subprocess
+def test_help_lists_the_commands():
+    result = cli("--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("usage: warmup-plugins")
+    for command in ("plot", "show", "diagnose", "plot-record", "tensorboard"):
+        assert command in result.stdout
+
+
+def test_every_schedule_field_and_epoch_form_is_an_option():
+    result = cli("plot", "--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    for f in dataclasses.fields(WarmupSchedule):
+        assert f"--{f.name.replace('_', '-')}" in text, f.name
+    for name in (*EPOCH_LENGTHS, "steps_per_epoch", "base_lr", "beta2"):
+        assert f"--{name.replace('_', '-')}" in text, name
+    assert "--no-warmup-prefix" in text and "one of constant, cosine, linear, polynomial" in text
+    assert "polynomial exponent (default 1)" in text  # the help comes from the WarmupSchedule docstring
+
+
+def test_show_prints_exact_values():
+    result = cli(
+        *("show", "--warmup-steps", 10, "--total-steps", 20, "--start-factor", 0.1),
+        *("--decay-type", "linear", "--base-lr", 0.5),
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (
+        "update  factor     lr\n"
+        "     0     0.1   0.05\n"
+        "     9    0.91  0.455\n"
+        "    10       1    0.5\n"
+        "    15     0.5   0.25\n"
+        "    19     0.1   0.05\n"
+        "    20       0      0\n"
+    )
+
+
+def test_plot_writes_a_png(tmp_path):
+    out = tmp_path / "sched.png"
+    result = cli(
+        "plot", "--warmup-epochs", 2, "--total-epochs", 10, "--steps-per-epoch", 50, "--decay-type", "cosine", "-o", out
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"wrote {out}\n"
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_diagnose_exit_status_and_report(tmp_path):
+    assert cli("diagnose", write_record(tmp_path / "clean.json", clean())).returncode == 0
+    losses = clean()
+    losses[12] *= 8
+    result = cli("diagnose", write_record(tmp_path / "spiky.json", losses))
+    assert result.returncode == 1, result.stderr
+    assert "[spike] update 12" in result.stdout
+    assert "-> extend the warmup from 20 to 40 updates (warmup_steps=40)" in result.stdout
+
+
+def test_a_bad_option_is_a_usage_error_without_traceback():
+    result = cli("show", "--warmup-steps", 200, "--total-steps", 100)
+    assert result.returncode == 2
+    assert result.stderr.startswith("usage: warmup-plugins show")
+    assert "error: invalid schedule: warmup_steps (200) is longer than total_steps (100)" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.mark.skipif(SCRIPT is None, reason="the console script is not installed (pip install -e .)")
+def test_the_console_script():
+    result = cli("show", "--warmup-steps", 4, "--at", 0, 2, 4, script=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "update  factor\n     0    0.01\n     2   0.505\n     4       1\n"
+
+
+# ---------------------------------------------------------------------- in process
+@pytest.mark.parametrize("command", ["plot", "show", "diagnose", "plot-record", "tensorboard"])
+def test_every_command_has_help(capsys, command):
+    status, out, _ = run_main(capsys, command, "--help")
+    assert status == 0 and out.startswith(f"usage: warmup-plugins {command}")
+
+
+def test_show_defaults_epochs_and_untuned(capsys):
+    def table(*args):
+        status, out, err = run_main(capsys, "show", *args)
+        assert status == 0, err
+        return out
+
+    assert [line.split()[0] for line in table("--warmup-steps", 10).splitlines()[1:]] == ["0", "9", "10", "20", "100"]
+    assert [line.split()[0] for line in table().splitlines()[1:]] == ["0", "1", "10", "100", "1000"]
+    epochs = table("--warmup-epochs", 1.5, "--total-epochs", 4, "--steps-per-epoch", 10, "--decay-type", "cosine")
+    steps = table("--warmup-steps", 15, "--total-steps", 40, "--decay-type", "cosine")
+    assert epochs == steps
+    assert table("--warmup-type", "untuned_linear", "--beta2", 0.99, "--at", 0, 199, 200) == (
+        "update  factor\n     0   0.005\n   199       1\n   200       1\n"
+    )
+    multistep = table("--decay-type", "multistep", "--milestones", 5, 8, "--gamma", 0.5, "--at", 4, 5, 8)
+    assert multistep.splitlines()[1:] == ["     4       1", "     5     0.5", "     8    0.25"]
+    assert table("--warmup-steps", 4, "--no-warmup-prefix", "--at", 4).splitlines()[1] == "     4       1"
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("show", "--decay-type", "cosin"), "(did you mean 'cosine'?)"),
+        (("show", "--warmup-steps", "abc"), "argument --warmup-steps: not a number: 'abc'"),
+        (("show", "--warmup-steps", "nan"), "argument --warmup-steps: not a finite number: 'nan'"),
+        (("show", "--gamma", 0.5), "gamma is not used by decay_type='constant'"),
+        (("show", "--warmup-epochs", 2), "--warmup-epochs needs --steps-per-epoch"),
+        (("show", "--warmup-epochs", 2, "--warmup-steps", 3, "--steps-per-epoch", 5), "use warmup_epochs instead"),
+        (("show", "--warmup-type", "untuned_linear"), "--warmup-type untuned_linear needs --beta2"),
+        (("show", "--beta2", 0.99), "--beta2 is only used by --warmup-type untuned_linear"),
+        (("show", "--at", -1), "--at: step must be a finite number >= 0, got -1"),
+        (("show", "--cycle-limit", 1.5), "argument --cycle-limit: invalid int value: '1.5'"),
+        (("plot", "--warmup-steps", 3), "the following arguments are required: -o/--output"),
+        (("plot", "-o", "{tmp}/x.png", "--steps", 0), "steps must be an integer >= 1"),
+        (("plot", "-o", "{tmp}/x.png/y.png", "--steps", 2, "--warmup-steps", 1), "File exists"),
+        (("diagnose", "missing.json"), "cannot read missing.json: No such file or directory"),
+        (("diagnose", "README.md"), "README.md is not JSON"),
+        (("frobnicate",), "invalid choice: 'frobnicate'"),
+    ],
+)
+def test_bad_input_is_an_argparse_error(capsys, tmp_path, args, message):
+    (tmp_path / "x.png").write_text("a file, not a folder")
+    status, out, err = run_main(capsys, *(str(a).format(tmp=tmp_path) for a in args))
+    assert status == 2 and out == ""
+    assert "error: " in err and message in err
+
+
+def test_diagnose_bad_records_and_thresholds(capsys, tmp_path):
+    (tmp_path / "list.json").write_text("[1, 2]")
+    status, _, err = run_main(capsys, "diagnose", tmp_path / "list.json")
+    assert status == 2 and "not a training record" in err
+    record = write_record(tmp_path / "r.json", clean())
+    status, _, err = run_main(capsys, "diagnose", record, "--spike-factor", 1)
+    assert status == 2 and "spike_factor must be in (1, inf)" in err
+    status, _, err = run_main(capsys, "diagnose", record, "--num-classes", 1)
+    assert status == 2 and "num_classes must be an integer >= 2" in err
+
+
+def test_diagnose_thresholds_meta_overrides_and_json(capsys, tmp_path):
+    losses = clean()
+    losses[12] *= 3
+    record = write_record(tmp_path / "r.json", losses)
+    assert run_main(capsys, "diagnose", record)[0] == 1
+    assert run_main(capsys, "diagnose", record, "--spike-factor", 4)[0] == 0
+    assert run_main(capsys, "diagnose", record, "--warmup-steps", 5)[0] == 0  # the early phase ends at 10
+    status, out, _ = run_main(capsys, "diagnose", record, "--json", "--steps-per-epoch", 10)
+    data = json.loads(out)
+    assert status == 1 and data["ok"] is False and data["num_classes"] == 10
+    assert data["findings"][0]["kind"] == "spike" and data["findings"][0]["epoch"] == 1
+
+
+def test_plot_record_draws_one_or_more_records(capsys, tmp_path):
+    a = write_record(tmp_path / "a.json", clean())
+    b = write_record(tmp_path / "b.json", clean(), warmup=0)
+    for records in ((a,), (a, b)):
+        out = tmp_path / f"{len(records)}.png"
+        status, stdout, err = run_main(capsys, "plot-record", *records, "-o", out, "--loss-scale", "log")
+        assert status == 0, err
+        assert stdout == f"wrote {out}\n" and out.read_bytes()[:4] == b"\x89PNG"
+    (tmp_path / "other").mkdir()
+    twin = write_record(tmp_path / "other" / "a.json", clean())
+    status, _, err = run_main(capsys, "plot-record", a, twin, "-o", tmp_path / "x.png")
+    assert status == 2 and "need different names" in err
+
+
+def test_tensorboard_command_writes_event_files(capsys, tmp_path):
+    pytest.importorskip("tensorboard")
+    record = write_record(tmp_path / "r.json", clean(20))
+    status, out, err = run_main(capsys, "tensorboard", record, "--log-dir", tmp_path / "tb", "--prefix", "run/")
+    assert status == 0, err
+    assert out.startswith(f"wrote TensorBoard scalars to {tmp_path / 'tb'}")
+    files = list((tmp_path / "tb").glob("events.out.tfevents.*"))
+    assert len(files) == 1 and files[0].stat().st_size > 0

@@ -1,0 +1,341 @@
+"""diagnose(): planted spikes, NaNs, divergence and plateaus are found with the documented numbers; clean runs pass."""
+
+import json
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+import warmup_plugins
+from tests.helpers import batches, tiny_model
+from warmup_plugins import TrainingRecord, WarmupSchedule, diagnose
+from warmup_plugins.monitoring.diagnosis import Diagnosis
+from warmup_plugins.torch import WarmupLR
+
+BASE_LR = 0.1
+
+
+def make_record(losses, warmup=100, *, grad_norms=None, **meta):
+    """A record of ``losses`` under a linear warmup + cosine schedule at BASE_LR (``warmup=0``: none)."""
+    n = len(losses)
+    kind = "linear" if warmup else "none"
+    schedule = WarmupSchedule(warmup_type=kind, warmup_steps=warmup, total_steps=n, decay_type="cosine")
+    record = TrainingRecord(meta={"schedule": schedule.to_dict(), **meta})
+    for k, loss in enumerate(losses):
+        grad = None if grad_norms is None else grad_norms[k]
+        record.log_update(k, BASE_LR * schedule(k), float(loss), grad)
+    return record
+
+
+def clean_losses(n=600, tau=150.0, noise=0.1, seed=0):
+    """``2.3 exp(-k / tau) + 0.1``, times uniform noise in ``[1 - noise, 1 + noise]``."""
+    rng = np.random.default_rng(seed)
+    k = np.arange(n)
+    return (2.3 * np.exp(-k / tau) + 0.1) * rng.uniform(1 - noise, 1 + noise, n)
+
+
+def lr_at(record, step):
+    return record.updates["lr"][step]
+
+
+def by_kind(diagnosis):
+    return {f.kind: f for f in diagnosis}
+
+
+def actions(finding):
+    return {s.action: s.value for s in finding.suggestions}
+
+
+# ---------------------------------------------------------------------- clean runs
+@given(
+    seed=st.integers(0, 2**16),
+    n=st.integers(60, 400),
+    decay=st.floats(3, 10),
+    noise=st.floats(0, 0.15),
+    warmup_share=st.floats(0, 0.25),
+)
+def test_a_clean_decaying_loss_has_no_findings(seed, n, decay, noise, warmup_share):
+    record = make_record(clean_losses(n, n / decay, noise, seed), round(warmup_share * n), num_classes=10)
+    result = diagnose(record)
+    assert result.ok, str(result)
+    assert len(result) == 0 and list(result) == []
+    assert "no problems found" in str(result)
+
+
+def test_report_header_states_what_was_read():
+    result = diagnose(make_record(clean_losses(), 100, num_classes=10))
+    assert str(result).splitlines()[0] == "600 updates with a loss; warmup 100 updates; 10 classes (chance loss 2.3)"
+    assert result.to_dict() == {
+        "ok": True,
+        "updates": 600,
+        "warmup_steps": 100,
+        "num_classes": 10,
+        "notes": [],
+        "findings": [],
+    }
+
+
+# ---------------------------------------------------------------------- spikes
+@given(seed=st.integers(0, 2**16), where=st.integers(1, 99), size=st.floats(3, 50), warmup=st.integers(100, 150))
+def test_a_spike_planted_in_the_warmup_is_found_at_its_update(seed, where, size, warmup):
+    losses = clean_losses(600, 150, 0.1, seed)
+    losses[where] *= size
+    record = make_record(losses, warmup)
+    result = diagnose(record)
+    assert result.kinds() == ["spike"], str(result)
+    spike = result.findings[0]
+    assert spike.steps == (where,) and spike.step == where
+    assert spike.lr == lr_at(record, where)
+    expected_warmup = max(2 * warmup, 2 * (where + 1))  # then rounded up to two significant figures
+    suggested = actions(spike)
+    assert expected_warmup <= suggested["extend_warmup"] < expected_warmup * 1.1
+    assert suggested["lower_peak_lr"] == float(f"{0.5 * lr_at(record, where):.2g}")
+    assert "during the warmup" in spike.message
+
+
+def test_several_spikes_report_every_update_and_extend_past_the_last():
+    losses = clean_losses()
+    for k in (30, 31, 80, 137):
+        losses[k] *= 6
+    record = make_record(losses, 100, grad_norms=[1.0 + (k % 3) for k in range(600)])
+    spike = by_kind(diagnose(record))["spike"]
+    assert spike.steps == (30, 31, 80, 137)
+    assert "4 loss spikes during the warmup or just after it" in spike.message
+    assert actions(spike) == {
+        "extend_warmup": 280,  # max(2 * 100, 2 * 138) = 276, rounded up to two significant figures
+        "lower_peak_lr": float(f"{0.5 * lr_at(record, 30):.2g}"),
+        "clip_grad_norm": 4.0,  # 2x the median (2.0) of the norms 1, 2, 3, 1, 2, 3, ... before update 30
+    }
+
+
+def test_spikes_after_the_early_phase_are_not_warmup_spikes():
+    losses = clean_losses()
+    losses[450] *= 6  # W = 100: the early phase ends at 2W = 200
+    assert diagnose(make_record(losses, 100)).ok
+
+
+def test_without_warmup_the_early_phase_is_the_first_tenth():
+    losses = clean_losses(1000, 250)
+    losses[3] *= 10
+    record = make_record(losses, 0)
+    spike = by_kind(diagnose(record))["spike"]
+    assert spike.step == 3 and "with no warmup" in spike.message
+    assert actions(spike)["extend_warmup"] == 8  # 2 * (3 + 1)
+    assert spike.suggestions[0].text == "add a warmup of 8 updates (warmup_steps=8)"
+    losses[3] /= 10
+    losses[150] *= 10  # past the first 100 rows
+    assert diagnose(make_record(losses, 0)).ok
+
+
+def test_the_first_updates_are_not_judged_during_burn_in():
+    losses = clean_losses()
+    losses[1] *= 5
+    assert by_kind(diagnose(make_record(losses)))["spike"].step == 1
+    assert diagnose(make_record(losses), burn_in=2).ok
+
+
+def test_thresholds_are_keyword_arguments():
+    losses = clean_losses(noise=0)
+    losses[40] *= 1.8
+    assert diagnose(make_record(losses)).ok
+    assert diagnose(make_record(losses), spike_factor=1.5).kinds() == ["spike"]
+
+
+# ---------------------------------------------------------------------- non-finite
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_the_first_non_finite_loss_is_found_with_its_lr(bad):
+    losses = clean_losses()
+    losses[250:] = bad
+    record = make_record(losses, 100)
+    result = diagnose(record)
+    assert result.kinds() == ["nonfinite"], str(result)
+    finding = result.findings[0]
+    assert finding.step == 250 and finding.lr == lr_at(record, 250)
+    # after the early phase (2W = 200): no warmup suggestion, half the LR at the first non-finite loss
+    assert actions(finding) == {"lower_peak_lr": float(f"{0.5 * lr_at(record, 250):.2g}")}
+
+
+@given(where=st.integers(0, 599))
+def test_a_nan_anywhere_is_reported_at_that_update(where):
+    losses = clean_losses()
+    losses[where] = math.nan
+    finding = by_kind(diagnose(make_record(losses, 100)))["nonfinite"]
+    assert finding.step == where
+
+
+def test_a_spike_before_the_nan_sets_the_suggestions():
+    losses = clean_losses()
+    losses[20] *= 8
+    losses[60:] = math.nan
+    record = make_record(losses, 100)
+    result = diagnose(record)
+    assert result.kinds() == ["nonfinite", "spike"]
+    nonfinite, spike = result.findings
+    assert nonfinite.suggestions == spike.suggestions  # one set of suggestions for one problem
+    assert actions(spike) == {"extend_warmup": 200, "lower_peak_lr": float(f"{0.5 * lr_at(record, 20):.2g}")}
+    assert "the first spike" in spike.suggestions[1].text
+
+
+# ---------------------------------------------------------------------- divergence and plateau
+def test_a_loss_that_grows_is_a_divergence_from_its_onset():
+    losses = clean_losses()
+    losses[300:] = np.linspace(0.5, 8.0, 300)
+    record = make_record(losses, 100, steps_per_epoch=50)
+    result = diagnose(record)
+    assert result.kinds() == ["divergence"], str(result)
+    finding = result.findings[0]
+    assert "the loss grew" in finding.message
+    # the onset: where the running average rises above 1.5x the first median for good
+    early = float(np.median(losses[:60]))
+    average, onset = losses[0], None
+    for k, loss in enumerate(losses):
+        average = average if k == 0 else 0.9 * average + 0.1 * loss
+        onset = None if average <= 1.5 * early else (k if onset is None else onset)
+    assert finding.step == onset and finding.epoch == onset // 50
+    assert actions(finding) == {"lower_peak_lr": float(f"{0.5 * lr_at(record, onset):.2g}")}
+
+
+def test_ending_above_chance_is_a_divergence_when_the_classes_are_known():
+    losses = np.full(400, 3.0) * np.random.default_rng(1).uniform(0.95, 1.05, 400)
+    losses[:40] = 10.0  # it fell, from 10 to 3, but 3 > 1.05 ln 10
+    record = make_record(losses, 0)
+    assert diagnose(record).ok  # without the classes nothing is wrong: the loss fell from 10 to 3
+    result = diagnose(record, num_classes=10)
+    assert "divergence" in result.kinds()
+    assert "ends above chance" in by_kind(result)["divergence"].message
+
+
+def test_a_flat_loss_is_a_plateau_and_with_no_trouble_the_lr_is_raised():
+    losses = 1.5 * np.random.default_rng(2).uniform(0.95, 1.05, 500)
+    record = make_record(losses, 50)
+    result = diagnose(record)
+    assert result.kinds() == ["plateau"]
+    finding = result.findings[0]
+    assert finding.step == 450  # the first row of the last window (10% of 500)
+    assert "less than 10% lower" in finding.message and "too low" in finding.message
+    assert actions(finding) == {"raise_peak_lr": 0.3}  # 3x the largest LR, 0.1
+
+
+def test_a_loss_stuck_at_chance_is_a_plateau():
+    losses = math.log(10) * np.random.default_rng(3).uniform(0.97, 1.03, 500)
+    losses[:100] = np.linspace(3.0, 2.3, 100)  # fell by more than 10%, but to chance
+    assert diagnose(make_record(losses, 50)).ok
+    finding = by_kind(diagnose(make_record(losses, 50), num_classes=10))["plateau"]
+    assert "stuck at chance" in finding.message
+
+
+def test_a_plateau_after_spikes_says_the_lr_is_too_high():
+    losses = math.log(10) * np.random.default_rng(4).uniform(0.97, 1.03, 500)
+    losses[10] = 40.0
+    record = make_record(losses, 0, num_classes=10)
+    result = diagnose(record)
+    assert result.kinds() == ["spike", "plateau"]
+    plateau = by_kind(result)["plateau"]
+    assert "too high" in plateau.message
+    assert actions(plateau) == {"extend_warmup": 22, "lower_peak_lr": float(f"{0.5 * lr_at(record, 10):.2g}")}
+
+
+def test_short_records_skip_divergence_and_plateau_with_a_note():
+    result = diagnose(make_record([2.3] * 9, 0))
+    assert result.ok
+    assert result.notes == ("divergence and plateau need at least 10 finite losses; the record has 9",)
+
+
+# ---------------------------------------------------------------------- inputs, meta, determinism
+def test_meta_is_read_and_arguments_override_it():
+    losses = clean_losses()
+    losses[150] *= 6
+    record = make_record(losses, 100, num_classes=10, steps_per_epoch=40)
+    finding = diagnose(record).findings[0]
+    assert finding.epoch == 3 and "just after the warmup" in finding.message
+    assert diagnose(record, warmup_steps=50).ok  # the early phase now ends at 100
+    assert diagnose(record, steps_per_epoch=100).findings[0].epoch == 1
+    del record.meta["schedule"]
+    result = diagnose(record, warmup_steps=None)
+    assert result.warmup_steps is None and "warmup unknown" in str(result)
+
+
+def test_rows_without_a_loss_are_skipped():
+    record = make_record(clean_losses(), 100)
+    record.log_update(600, 0.0)
+    assert diagnose(record).updates == 600
+
+
+def test_the_diagnosis_is_deterministic_and_survives_json(tmp_path):
+    losses = clean_losses()
+    losses[30] *= 9
+    losses[400:] = math.nan
+    record = make_record(losses, 100, grad_norms=list(np.linspace(1, 2, 600)), num_classes=10)
+    first = diagnose(record)
+    loaded = TrainingRecord.load(record.save(tmp_path / "r.json"))
+    assert diagnose(record) == first == diagnose(loaded)
+    assert json.loads(json.dumps(first.to_dict())) == first.to_dict()
+
+
+def test_the_report_lists_every_suggestion():
+    losses = clean_losses()
+    losses[30] *= 9
+    text = str(diagnose(make_record(losses, 100)))
+    assert "[spike] update 30, LR 0.0307: a loss spike during the warmup" in text
+    assert "  -> extend the warmup from 100 to 200 updates (warmup_steps=200)" in text
+    assert "  -> lower the peak LR to 0.015 (0.5x the LR 0.0307 at the first spike)" in text
+
+
+def test_warmup_lengths_round_up_to_two_significant_figures():
+    for where, expected in ((3, 8), (68, 140), (604, 1300)):
+        losses = clean_losses(6100, 1500)
+        losses[where] *= 10
+        finding = diagnose(make_record(losses, 0), early_fraction=0.2).findings[0]
+        assert actions(finding)["extend_warmup"] == expected, where
+
+
+def test_exported_from_the_package():
+    assert warmup_plugins.diagnose is diagnose
+    assert isinstance(diagnose(make_record(clean_losses())), Diagnosis)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"spike_factor": 1}, ValueError, "spike_factor must be in"),
+        ({"ema_beta": 1}, ValueError, "ema_beta must be in"),
+        ({"burn_in": 0}, ValueError, "burn_in must be an integer >= 1"),
+        ({"window_fraction": 0.6}, ValueError, "window_fraction must be in"),
+        ({"num_classes": 1}, ValueError, "num_classes must be an integer >= 2"),
+        ({"num_classes": 2.5}, TypeError, "num_classes must be an integer"),
+        ({"warmup_steps": -1}, ValueError, "warmup_steps must be in"),
+        ({"steps_per_epoch": 0}, ValueError, "steps_per_epoch must be an integer >= 1"),
+        ({"lower_factor": 1}, ValueError, "lower_factor must be in"),
+    ],
+)
+def test_bad_arguments_name_themselves(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        diagnose(make_record(clean_losses()), **kwargs)
+
+
+def test_bad_records_are_clear_errors():
+    with pytest.raises(TypeError, match="record must be a TrainingRecord, got dict"):
+        diagnose({"updates": {}})
+    empty = TrainingRecord()
+    empty.log_update(0, 0.1)
+    with pytest.raises(ValueError, match="no per-update loss"):
+        diagnose(empty)
+
+
+def test_a_record_kept_by_the_torch_adapter_is_diagnosed():
+    model = tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    scheduler = WarmupLR(optimizer, warmup_steps=5, total_steps=30, decay_type="cosine", record=True)
+    for x, y in batches(30):  # random labels: nothing to learn, the loss stays flat
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step(loss=loss.item())
+    result = diagnose(scheduler.record)
+    assert result.warmup_steps == 5 and result.updates == 30
+    assert result.kinds() == ["plateau"]
+    assert actions(result.findings[0]) == {"raise_peak_lr": 0.3}

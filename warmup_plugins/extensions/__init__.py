@@ -1,0 +1,6 @@
+"""Extensions on top of the core: adaptive warmup, untuned warmup (from Adam's beta2) and
+data-parallel LR scaling."""
+
+from .adaptive import AdaptiveWarmup
+
+__all__ = ["AdaptiveWarmup"]
