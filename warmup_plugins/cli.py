@@ -22,7 +22,6 @@ import dataclasses
 import inspect
 import json
 import math
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +35,7 @@ from .monitoring.record import TrainingRecord
 
 PROG = "warmup-plugins"
 EXIT_CLEAN, EXIT_FINDINGS = 0, 1  # usage errors exit with 2, through argparse
-_CHOICES = {  # listed in the help of the fields the docstring does not describe
+_CHOICES = {  # listed in the help of these fields
     "warmup_type": (*WARMUP_TYPES, *UNTUNED_TYPES),
     "decay_type": DECAY_TYPES,
     "cooldown_type": COOLDOWN_TYPES,
@@ -57,31 +56,6 @@ def _number(text: str) -> int | float:
     if not math.isfinite(value):
         raise argparse.ArgumentTypeError(f"not a finite number: {text!r}")
     return value
-
-
-def _field_docs() -> dict[str, str]:
-    """Each field's description, read from :class:`WarmupSchedule`'s docstring (``name: text`` lines,
-    ``a, b: text`` or ``a / b: text`` for several, ``...; name: text`` inside a line), without the rst markup."""
-    names = {f.name for f in dataclasses.fields(WarmupSchedule)}
-    docs: dict[str, str] = {}
-    current: list[str] = []
-    for line in (inspect.getdoc(WarmupSchedule) or "").splitlines():
-        match = re.match(r"^    ([a-z][a-z_0-9]*(?:(?:, | / )[a-z][a-z_0-9]*)*): (.*)", line)
-        if match and set(re.split(r", | / ", match.group(1))) <= names:
-            current = re.split(r", | / ", match.group(1))
-            for part in re.split(r"; (?=[a-z_0-9]+: )", match.group(2)):
-                head, _, text = part.partition(": ")
-                if head in names and text:
-                    current = [head]
-                    part = text
-                for name in current:
-                    docs[name] = part
-        elif current and line.startswith("        "):
-            for name in current:
-                docs[name] += " " + line.strip()
-        else:
-            current = []
-    return {name: text.replace("``", "").replace("%", "%%") for name, text in docs.items()}
 
 
 def _option(name: str) -> str:
@@ -110,13 +84,9 @@ def _add_schedule_options(parser: argparse.ArgumentParser) -> None:
     fields = parser.add_argument_group(
         "schedule", "WarmupSchedule's fields (lengths in optimizer updates); see help(WarmupSchedule)"
     )
-    docs = _field_docs()
     for f in dataclasses.fields(WarmupSchedule):
-        if f.name in docs:
-            text = docs[f.name]
-        else:
-            text = f"WarmupSchedule.{f.name}" + ("" if f.default is None else f", default {f.default}")
-            text += f"; one of {', '.join(_CHOICES[f.name])}" if f.name in _CHOICES else ""
+        text = f.metadata["help"].replace("%", "%%")
+        text += f"; one of {', '.join(_CHOICES[f.name])}" if f.name in _CHOICES else ""
         _add_typed(fields, f.name, str(f.type), text)
     fields.add_argument(
         "--beta2",

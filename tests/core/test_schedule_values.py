@@ -247,7 +247,7 @@ def test_restarts_with_a_cycle_mul_close_to_one_never_go_below_the_end_factor(de
 
 
 def test_an_overlapping_warmup_as_long_as_the_run_rises_to_the_final_value():
-    """timm's tanh with warmup_prefix=False and warmup_epochs == num_epochs: the warmup target is _get_lr(W) = lr_min."""
+    """timm tanh, warmup_prefix=False, warmup_epochs == num_epochs: the warmup target is _get_lr(W) = lr_min."""
     f = WarmupSchedule(
         warmup_steps=10, total_steps=10, decay_type="tanh", end_factor=0.01, warmup_prefix=False, warmup_end="decay"
     )

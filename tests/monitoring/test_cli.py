@@ -64,7 +64,7 @@ def test_every_schedule_field_and_epoch_form_is_an_option():
     for name in (*EPOCH_LENGTHS, "steps_per_epoch", "base_lr", "beta2"):
         assert f"--{name.replace('_', '-')}" in text, name
     assert "--no-warmup-prefix" in text and "one of constant, cosine, linear, polynomial" in text
-    assert "polynomial exponent (default 1)" in text  # the help comes from the WarmupSchedule docstring
+    assert "polynomial exponent (default 1)" in text  # the help comes from the WarmupSchedule field metadata
 
 
 def test_show_prints_exact_values():

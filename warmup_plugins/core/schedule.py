@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from . import _checks
-from .evaluation import Compiled, compile_schedule
+from .evaluation import compile_schedule
 from .lengths import EPOCH_LENGTHS, epochs_to_steps, to_updates
 from .validation import validate
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import _checks, restarts
+from . import _checks
 from .decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
 from .warmups import WARMUP_TYPES
 
@@ -198,7 +198,9 @@ def _cycles(f: Fields) -> Fields:
         "cycle_steps": n("cycle_steps", f["cycle_steps"], low=0, low_open=True),
         # floats: an int base raised to the cycle index would grow into a huge exact int instead of overflowing
         "cycle_mul": float(n("cycle_mul", 1.0 if f["cycle_mul"] is None else f["cycle_mul"], low=1)),
-        "cycle_decay": float(n("cycle_decay", 1.0 if f["cycle_decay"] is None else f["cycle_decay"], low=0, low_open=True)),
+        "cycle_decay": float(
+            n("cycle_decay", 1.0 if f["cycle_decay"] is None else f["cycle_decay"], low=0, low_open=True)
+        ),
         "cycle_warmup": _checks.boolean("cycle_warmup", False if f["cycle_warmup"] is None else f["cycle_warmup"]),
     }
     if f["cycle_limit"] is not None:
