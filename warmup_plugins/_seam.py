@@ -330,6 +330,9 @@ def torch_scheduler(scheduler: Any) -> Decoder:
         if set(state) != expected:
             missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
             raise KeyError(f"not a state of the wrapped {name}: missing keys {missing}, unexpected keys {extra}")
+        nan = sorted(k for k, v in state.items() if any(_is_nan(x) for x in (v if isinstance(v, list) else [v])))
+        if nan:
+            raise ValueError(f"the wrapped {name}'s state holds NaN in {nan}")
         trial = copy.deepcopy(scheduler, memo={id(scheduler.optimizer): _stand_in(scheduler.optimizer)})
         try:
             with warnings.catch_warnings():
@@ -343,6 +346,10 @@ def torch_scheduler(scheduler: Any) -> Decoder:
         return dict(state)
 
     return decode_scheduler
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
 
 
 def _stand_in(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
