@@ -104,12 +104,13 @@ def test_diagnose_exit_status_and_report(tmp_path):
     assert "-> extend the warmup from 20 to 40 updates (warmup_steps=40)" in result.stdout
 
 
-def test_a_bad_option_is_a_usage_error_without_traceback():
+def test_a_bad_option_is_one_line_and_exit_2():
     result = cli("show", "--warmup-steps", 200, "--total-steps", 100)
-    assert result.returncode == 2
-    assert result.stderr.startswith("usage: warmup-plugins show")
-    assert "error: invalid schedule: warmup_steps (200) is longer than total_steps (100)" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "warmup-plugins show: error: invalid schedule: warmup_steps (200) is longer than total_steps (100); both "
+        "count optimizer updates unless you use WarmupSchedule.from_epochs (see warmup-plugins show --help)\n"
+    )
 
 
 @pytest.mark.skipif(SCRIPT is None, reason="the console script is not installed (pip install -e .)")
