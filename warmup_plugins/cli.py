@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
+from . import __version__
 from .core.decays import COOLDOWN_TYPES, DECAY_TYPES
 from .core.schedule import EPOCH_LENGTHS, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
@@ -303,6 +304,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw and tabulate warmup schedules; diagnose, plot or export training records.",
         epilog="Run 'warmup-plugins COMMAND --help' for a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plot = sub.add_parser("plot", help="draw a schedule to a PNG", description="Draw a schedule's factor (or LR).")

@@ -52,7 +52,7 @@ from __future__ import annotations
 import difflib
 import math
 import statistics
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -262,14 +262,13 @@ def diagnose(
     options = _options(options, thresholds)
     record.validate()
     meta = record.meta
-    warmup = _given_or_meta(warmup_steps, "warmup_steps", record.warmup_steps, "meta['schedule']['warmup_steps']")
-    warmup = None if warmup is None else _checks.number(warmup[0], warmup[1], low=0)
-    classes = _given_or_meta(num_classes, "num_classes", meta.get("num_classes"), "meta['num_classes']")
-    classes = None if classes is None else _whole(classes[0], classes[1], low=2)
-    per_epoch = _given_or_meta(
-        steps_per_epoch, "steps_per_epoch", meta.get("steps_per_epoch"), "meta['steps_per_epoch']"
+    warmup = _given_or_meta(warmup_steps, "warmup_steps", record.warmup_steps, record.warmup_source, _length)
+    classes = _given_or_meta(
+        num_classes, "num_classes", meta.get("num_classes"), "record.meta['num_classes']", _classes
     )
-    per_epoch = None if per_epoch is None else _checks.number(per_epoch[0], per_epoch[1], low=0, low_open=True)
+    per_epoch = _given_or_meta(
+        steps_per_epoch, "steps_per_epoch", meta.get("steps_per_epoch"), "record.meta['steps_per_epoch']", _per_epoch
+    )
     rows = _rows(record)
     if not rows:
         raise ValueError("the record has no per-update loss: log it with log_update(step, lr, loss)")
@@ -291,17 +290,28 @@ def _options(options: object, thresholds: dict[str, float]) -> DiagnoseOptions:
     return replace(options, **thresholds) if thresholds else options
 
 
-def _given_or_meta(given: object, name: str, from_meta: object, meta_name: str) -> tuple[str, object] | None:
-    """``(name, value)`` of the argument if given, else of the record's meta value (named as such), else None."""
+def _given_or_meta(
+    given: object, name: str, from_meta: object, meta_name: str, check: Callable[[str, object], float]
+) -> Any:
+    """The argument if given, else the record's meta value, checked by ``check`` under the name it came by;
+    None when neither is known."""
     if given is not None:
-        return name, given
-    return None if from_meta is None else (f"record.{meta_name}", from_meta)
+        return check(name, given)
+    return None if from_meta is None else check(meta_name, from_meta)
 
 
-def _whole(name: str, value: object, *, low: int) -> int:
+def _length(name: str, value: object) -> float:
+    return _checks.number(name, value, low=0)
+
+
+def _classes(name: str, value: object) -> int:
     if isinstance(value, float) and value.is_integer():  # JSON may hand back 10.0
         value = int(value)
-    return _checks.integer(name, value, low=low)
+    return _checks.integer(name, value, low=2)
+
+
+def _per_epoch(name: str, value: object) -> float:
+    return _checks.number(name, value, low=0, low_open=True)
 
 
 class _Diagnoser:
@@ -493,8 +503,10 @@ class _Diagnoser:
     def _find(
         self, kind: str, row: _Row, message: str, suggestions: Sequence[Suggestion], steps: tuple[float, ...] = ()
     ) -> None:
-        """Add the finding of ``kind`` at ``row`` (its epoch: ``floor(step / steps_per_epoch)``)."""
-        epoch = None if self.steps_per_epoch is None else int(row.step // self.steps_per_epoch)
+        """Add the finding of ``kind`` at ``row`` (its epoch: ``floor(step / steps_per_epoch)``, None if unknown
+        or beyond a float)."""
+        epoch = None if self.steps_per_epoch is None else row.step // self.steps_per_epoch
+        epoch = int(epoch) if epoch is not None and math.isfinite(epoch) else None
         self.findings.append(Finding(kind, row.step, epoch, row.lr, message, tuple(suggestions), steps or (row.step,)))
 
 

@@ -50,6 +50,8 @@ def _path(path: object, default_name: str) -> Path:
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
     text = os.fspath(path)
+    if not text:
+        raise ValueError("path must name a file or a folder, got an empty string")
     out = Path(text)
     if out.is_dir() or text.endswith(("/", os.sep)):
         out = out / default_name
@@ -164,7 +166,7 @@ def plot_record(
         steps, lrs, losses = (_column(r.updates[k]) for k in ("step", "lr", "loss"))
         w = warmup_steps
         if w is None:
-            w = _meta_number(r.warmup_steps, "record.meta['schedule']['warmup_steps']", low_open=False) or 0
+            w = _meta_number(r.warmup_steps, r.warmup_source, low_open=False) or 0
         for ax in (ax_lr, ax_loss):
             _shade(ax, w, color if many else "0.5", f"warmup: {w:g} updates" if ax is ax_lr else None)
         ax_lr.plot(steps, lrs, color=color, lw=1.2, label=label or None)
@@ -255,7 +257,8 @@ def _updates_to_draw(steps: int, warmup: float, total: float | None) -> np.ndarr
     if steps <= MAX_POINTS:
         return np.arange(steps, dtype=float)
     corners = [c for c in (warmup - 1, warmup, *(() if total is None else (total - 1, total))) if 0 <= c < steps]
-    return np.unique(np.concatenate([np.floor(np.linspace(0, steps - 1, MAX_POINTS)), corners]))
+    evenly = np.floor(np.linspace(0.0, float(steps - 1), MAX_POINTS))
+    return np.unique(np.concatenate([evenly, np.array(corners, dtype=float)]))
 
 
 def describe(schedule: WarmupSchedule) -> str:

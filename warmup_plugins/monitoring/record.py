@@ -87,7 +87,9 @@ def _number_or_none(name: str, value: object) -> float | None:
 
 def _plain(value: object) -> float | None:
     """A logged value as a plain float (a one-element Tensor or numpy value included); None stays None."""
-    return None if value is None else float(value)  # type: ignore[arg-type]
+    if value is None:
+        return None
+    return float(value.item() if hasattr(value, "item") else value)  # type: ignore[union-attr,arg-type]
 
 
 @dataclass
@@ -139,6 +141,13 @@ class TrainingRecord:
             return self.meta["warmup_updates"]
         schedule = self.meta.get("schedule")
         return schedule.get("warmup_steps") if isinstance(schedule, dict) else None
+
+    @property
+    def warmup_source(self) -> str:
+        """Where :attr:`warmup_steps` comes from, as an error message names it."""
+        if self.meta.get("warmup_updates") is not None:
+            return "record.meta['warmup_updates']"
+        return "record.meta['schedule']['warmup_steps']"
 
     def to_dict(self) -> dict[str, Any]:
         return {"format": FORMAT, "meta": self.meta, "updates": self.updates, "epochs": self.epochs}
