@@ -216,14 +216,16 @@ def test_a_loss_that_grows_is_a_divergence_from_its_onset():
     assert actions(finding) == {"lower_peak_lr": float(f"{0.5 * lr_at(record, onset):.2g}")}
 
 
-def test_ending_above_chance_is_a_divergence_when_the_classes_are_known():
+def test_ending_above_chance_without_ever_being_below_it_is_a_plateau_not_a_divergence_at_update_0():
     losses = np.full(400, 3.0) * np.random.default_rng(1).uniform(0.95, 1.05, 400)
-    losses[:40] = 10.0  # it fell, from 10 to 3, but 3 > 1.05 ln 10
+    losses[:40] = 10.0  # it fell, from 10 to 3, but 3 > 1.05 ln 10: it never got below chance
     record = make_record(losses, 0)
     assert diagnose(record).ok  # without the classes nothing is wrong: the loss fell from 10 to 3
     result = diagnose(record, num_classes=10)
-    assert "divergence" in result.kinds()
-    assert "ends above chance" in by_kind(result)["divergence"].message
+    assert result.kinds() == ["plateau"]  # before: a divergence at update 0, the first loss, before any update
+    finding = result.findings[0]
+    assert finding.step == 360 and "the loss never gets below chance" in finding.message
+    assert actions(finding) == {"raise_peak_lr": 0.3, "lengthen_run": 800}
 
 
 def test_a_flat_loss_is_a_plateau_and_with_no_trouble_the_lr_is_raised():

@@ -23,10 +23,12 @@ Rules, each giving at most one :class:`Finding`:
   more than that share, ``F <= (1 + min_improvement) · E``.
 
   - ``divergence``: the loss grew, ``F > divergence_factor · E``, or, with ``C`` known, it moved
-    (not flat) and ends worse than chance, ``F > (1 + chance_margin) · ln C``. Its onset is the
-    first row from which the running average (``A`` without the clipping) stays above that limit.
+    (not flat) from below chance to above it, ``F > (1 + chance_margin) · ln C``. Its onset is the
+    row from which the running average (``A`` without the clipping) stays above that limit, after
+    having been at or below it (the first row of the last window for a growth without such a row).
+    A finding is never dated at the first loss, measured before any update could act.
   - ``plateau`` (only without a divergence): with ``C`` known, ``F >= (1 - chance_margin) · ln C``
-    (stuck at chance, or flat above it), or the loss did not fall.
+    (stuck at chance, flat above it, or never below it), or the loss did not fall.
 
 Suggestions (LRs and gradient norms rounded to two significant figures, update counts rounded up
 to two). A non-finite loss, spikes and a divergence all say the LR rose too high too fast, and
@@ -415,36 +417,37 @@ class _Diagnoser:
         if last > options.divergence_factor * first:
             limit = options.divergence_factor * first
             message = f"the loss grew: {compare} (over {_num(options.divergence_factor)}x)"
-            return "divergence", self._onset(window, limit), message
-        chance = None if self.classes is None else math.log(self.classes)
-        if chance is not None and last > (1 + options.chance_margin) * chance and not flat:
-            # It moved, and ends worse than a uniform guess; a loss that stays where it started is a plateau.
-            limit = (1 + options.chance_margin) * chance
-            message = f"the loss ends above chance: {compare}, over {limit:.4g} ({1 + options.chance_margin:g}x ln C)"
-            return "divergence", self._onset(window, limit), message
+            return "divergence", self._onset(limit) or self.finite[-window], message
         plateau = self.finite[-window]
+        chance = None if self.classes is None else math.log(self.classes)
+        above = None if chance is None else (1 + options.chance_margin) * chance
+        if above is not None and last > above:
+            onset = None if flat else self._onset(above)
+            if onset is not None:  # it was below chance, and rose above it for good
+                ratio = f"{1 + options.chance_margin:g}x ln C"
+                return "divergence", onset, f"the loss ends above chance: {compare}, over {above:.4g} ({ratio})"
+            if not flat:
+                return "plateau", plateau, f"the loss never gets below chance: {compare}, ln C = {chance:.4g}"
         if chance is not None and last >= (1 - options.chance_margin) * chance:
-            where = "at" if last <= (1 + options.chance_margin) * chance else "above"
+            where = "at" if above is None or last <= above else "above"
             return "plateau", plateau, f"the loss does not fall: {compare}, stuck {where} chance (ln C = {chance:.4g})"
         if not fell:
-            return (
-                "plateau",
-                plateau,
-                f"the loss does not fall: {compare} (less than {options.min_improvement:.0%} lower)",
-            )
+            message = f"the loss does not fall: {compare} (less than {options.min_improvement:.0%} lower)"
+            return "plateau", plateau, message
         return None
 
-    def _onset(self, window: int, limit: float) -> _Row:
-        """The first row from which the running average of the loss stays above ``limit`` to the end
-        (the first row of the last window if the average ends below it)."""
-        beta, average, onset = self.options.ema_beta, math.nan, None
+    def _onset(self, limit: float) -> _Row | None:
+        """The row from which the running average of the loss (``A`` without the clipping) stays above
+        ``limit`` to the end, after having been at or below it; None without such a crossing (the average
+        ends below the limit, or was above it from the first loss, before any update could act)."""
+        beta, average, onset, below = self.options.ema_beta, math.nan, None, False
         for i, row in enumerate(self.finite):
             average = row.loss if i == 0 else beta * average + (1 - beta) * row.loss
             if average <= limit:
-                onset = None
-            elif onset is None:
+                onset, below = None, True
+            elif onset is None and below:
                 onset = row
-        return onset or self.finite[-window]
+        return onset
 
     # ------------------------------------------------------------------ suggestions
     def _extend(self, step: float) -> Suggestion:
