@@ -38,7 +38,7 @@ from .monitoring.record import TrainingRecord
 
 PROG = "warmup-plugins"
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-_CHOICES = {  # listed in the help of the fields the docstring does not describe
+_CHOICES = {  # the values the CLI accepts, named in each field's help (untuned: the CLI resolves them with --beta2)
     "warmup_type": (*WARMUP_TYPES, *UNTUNED_TYPES),
     "decay_type": DECAY_TYPES,
     "cooldown_type": COOLDOWN_TYPES,
@@ -71,13 +71,15 @@ def _number(text: str) -> int | float:
 
 def _field_help(field: dataclasses.Field[Any], docs: dict[str, str]) -> str:
     """A schedule field's ``--help`` text: its ``metadata['help']``, else (until every field has one) its
-    description in the docstring, else its name, default and choices."""
-    if field.metadata.get("help"):
-        return str(field.metadata["help"]).replace("%", "%%")
-    if field.name in docs:
-        return docs[field.name]
-    text = f"WarmupSchedule.{field.name}" + ("" if field.default is None else f", default {field.default}")
-    return text + (f"; one of {', '.join(_CHOICES[field.name])}" if field.name in _CHOICES else "")
+    description in the docstring, else its name and default; then the accepted values it does not name."""
+    text = str(field.metadata.get("help") or "").replace("%", "%%") or docs.get(field.name, "")
+    choices = _CHOICES.get(field.name, ())
+    missing = [c for c in choices if not re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)]
+    if not text:
+        text = f"WarmupSchedule.{field.name}" + ("" if field.default is None else f", default {field.default}")
+    if missing:
+        text = text.rstrip(".") + f"; {'also' if len(missing) < len(choices) else 'one of'} {', '.join(missing)}"
+    return text
 
 
 def _field_docs() -> dict[str, str]:

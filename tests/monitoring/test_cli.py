@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -10,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from warmup_plugins import TrainingRecord, WarmupSchedule
+from warmup_plugins import COOLDOWN_TYPES, DECAY_TYPES, WARMUP_TYPES, TrainingRecord, WarmupSchedule
 from warmup_plugins.cli import _field_help, main
 from warmup_plugins.core.schedule import EPOCH_LENGTHS
+from warmup_plugins.extensions.untuned import UNTUNED_TYPES
 from warmup_plugins.monitoring.diagnosis import DiagnoseOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -64,8 +66,9 @@ def test_every_schedule_field_and_epoch_form_is_an_option():
         assert f"--{f.name.replace('_', '-')}" in text, f.name
     for name in (*EPOCH_LENGTHS, "steps_per_epoch", "base_lr", "beta2"):
         assert f"--{name.replace('_', '-')}" in text, name
-    assert "--no-warmup-prefix" in text and "one of constant, cosine, linear, polynomial" in text
-    assert "polynomial exponent (default 1)" in text  # the help comes from the WarmupSchedule docstring
+    assert "--no-warmup-prefix" in text and "polynomial exponent (default 1)" in text
+    for name in (*WARMUP_TYPES, *UNTUNED_TYPES, *DECAY_TYPES, *COOLDOWN_TYPES):  # every value the CLI accepts
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text), name
 
 
 def test_show_prints_exact_values():
@@ -327,3 +330,7 @@ def test_schedule_help_prefers_field_metadata():
     assert _field_help(with_help, docs) == "updates of warmup, 100%% at W"  # argparse formats help with %
     assert _field_help(without, docs) == "the total, from the docstring"
     assert _field_help(without, {}) == "WarmupSchedule.total_steps"
+    (decay_type,) = (f for f in dataclasses.fields(WarmupSchedule) if f.name == "decay_type")
+    assert _field_help(decay_type, {"decay_type": "constant (default) or cosine"}).startswith(
+        "constant (default) or cosine; also linear, polynomial"
+    )
