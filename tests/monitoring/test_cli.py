@@ -324,13 +324,14 @@ def test_schedule_help_prefers_field_metadata():
     class Fields:
         warmup_steps: float = dataclasses.field(default=0, metadata={"help": "updates of warmup, 100% at W"})
         total_steps: float | None = None
+        decay_type: str = "constant"
 
-    with_help, without = dataclasses.fields(Fields)
+    with_help, without, decay_type = dataclasses.fields(Fields)
     docs = {"warmup_steps": "from the docstring", "total_steps": "the total, from the docstring"}
     assert _field_help(with_help, docs) == "updates of warmup, 100%% at W"  # argparse formats help with %
     assert _field_help(without, docs) == "the total, from the docstring"
     assert _field_help(without, {}) == "WarmupSchedule.total_steps"
-    (decay_type,) = (f for f in dataclasses.fields(WarmupSchedule) if f.name == "decay_type")
-    assert _field_help(decay_type, {"decay_type": "constant (default) or cosine"}).startswith(
-        "constant (default) or cosine; also linear, polynomial"
+    assert _field_help(decay_type, {"decay_type": "constant (default) or cosine."}).startswith(
+        "constant (default) or cosine; also linear, polynomial, tanh"
     )
+    assert _field_help(decay_type, {}).startswith("WarmupSchedule.decay_type, default constant; one of constant, ")
