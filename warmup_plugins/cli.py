@@ -107,6 +107,9 @@ def _field_docs() -> dict[str, str]:
     return {name: text.replace("``", "").replace("%", "%%") for name, text in docs.items()}
 
 
+_OUTPUT_HELP = (
+    "the image to write, its extension the format; a folder gets {}.png inside it, a name without extension .png"
+)
 _DIAGNOSE_THRESHOLDS = tuple(f.name for f in dataclasses.fields(DiagnoseOptions))
 
 
@@ -235,7 +238,7 @@ def _cmd_plot(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
 def _wrote(path: Path, asked: str) -> None:
     """Say which file was written, and why when it is not the name the user gave."""
-    if str(path) == asked:
+    if path == Path(asked):
         print(f"wrote {path}")
     elif path.parent == Path(asked):
         print(f"wrote {path} (a file in the folder {asked})")
@@ -311,7 +314,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     plot = sub.add_parser("plot", help="draw a schedule to a PNG", description="Draw a schedule's factor (or LR).")
     _add_schedule_options(plot)
-    plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the image to write")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help=_OUTPUT_HELP.format("schedule"))
     plot.add_argument("--base-lr", type=_number, metavar="LR", help="draw LR = base_lr * f(k) instead of f(k)")
     plot.add_argument("--steps", type=int, metavar="N", help="draw updates 0 .. N-1 (default: T + 1)")
     plot.add_argument("--title", help="the figure title (default: a description of the schedule)")
@@ -353,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw records saved with TrainingRecord.save (several share the axes, labelled by file name).",
     )
     plot_rec.add_argument("records", nargs="+", metavar="RECORD.json")
-    plot_rec.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the image to write")
+    plot_rec.add_argument("-o", "--output", required=True, metavar="FILE.png", help=_OUTPUT_HELP.format("record"))
     plot_rec.add_argument("--warmup-steps", type=_number, metavar="N", help="shade [0, N) (default: from the record)")
     plot_rec.add_argument("--steps-per-epoch", type=_number, metavar="N", help="to shade the warmup on the epoch panel")
     plot_rec.add_argument("--loss-scale", default="auto", choices=("auto", "linear", "log"))
