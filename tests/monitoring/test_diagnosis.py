@@ -275,6 +275,17 @@ def test_a_flat_loss_near_chance_with_no_spike_is_a_plateau_not_a_divergence_at_
     assert actions(finding) == {"raise_peak_lr": 0.3, "lengthen_run": 2000}
 
 
+@given(
+    losses=st.lists(st.floats(0.01, 50), min_size=20, max_size=80),
+    warmup=st.sampled_from([0, 5, 20]),
+    classes=st.sampled_from([None, 2, 10, 1000]),
+)
+def test_no_finding_is_dated_at_the_first_loss(losses, warmup, classes):
+    """The first loss is measured before any update: nothing the LR did can show there."""
+    result = diagnose(make_record(losses, warmup), num_classes=classes)
+    assert all(f.step > 0 for f in result), str(result)
+
+
 def test_a_loss_that_rises_above_chance_is_still_a_divergence():
     losses = np.concatenate([np.full(500, 2.0), np.linspace(2.0, 2.9, 500)])  # from below chance to above it
     finding = by_kind(diagnose(make_record(losses, 100, num_classes=10)))["divergence"]
