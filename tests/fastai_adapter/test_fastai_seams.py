@@ -4,11 +4,11 @@ import pytest
 
 pytest.importorskip("fastai")
 
-from fastai.callback.tracker import SaveModelCallback  # noqa: E402
+from fastai.callback.tracker import SaveModelCallback
 
-from tests.fastai_adapter.common import make_learner, quiet_fit  # noqa: E402
-from warmup_plugins import AdaptiveWarmup, WarmupSchedule  # noqa: E402
-from warmup_plugins.fastai import WarmupCallback  # noqa: E402
+from tests.fastai_adapter.common import make_learner, quiet_fit
+from warmup_plugins import AdaptiveWarmup, WarmupSchedule
+from warmup_plugins.fastai import WarmupCallback
 
 N_ITER = 8  # make_dls: 64 items, bs 8
 

@@ -7,11 +7,11 @@ import pytest
 import torch
 
 pytest.importorskip("timm")
-from timm.scheduler import create_scheduler_v2 as timm_create_scheduler_v2  # noqa: E402
+from timm.scheduler import create_scheduler_v2 as timm_create_scheduler_v2
 
-from tests.helpers import tiny_model  # noqa: E402
-from warmup_plugins import WarmupSchedule  # noqa: E402
-from warmup_plugins.timm import WarmupScheduler, create_scheduler_v2  # noqa: E402
+from tests.helpers import tiny_model
+from warmup_plugins import WarmupSchedule
+from warmup_plugins.timm import WarmupScheduler, create_scheduler_v2
 
 
 def sgd(*lrs):
