@@ -165,7 +165,8 @@ class GroupWriter:
 
     @property
     def groups(self) -> list[dict[str, Any]]:
-        return getattr(self.source, self.attribute)
+        groups = getattr(self.source, self.attribute)
+        return groups if groups.__class__ is list else groups.items  # fastcore's L (fastai's hypers) keeps a list
 
     def values_at(self, k: float) -> list[float]:
         """``[base_i * f_i(k)]``: one expression for every adapter, so the floats are identical."""

@@ -293,7 +293,7 @@ class WarmupCallback(Callback):
     """
 
     order, run_valid = 60, False
-    _stateattrs = ("_writers", "_fit", "_k")
+    _stateattrs = ("_writers", "_fit")
 
     def __init__(
         self,
@@ -328,7 +328,6 @@ class WarmupCallback(Callback):
         super()._init_state()
         self._writers: dict[str, _seam.GroupWriter] | None = None
         self._fit: _FitSize | None = None
-        self._k: float = 0
 
     def _is_training_fit(self) -> bool:
         """False for the ``before_fit``/``after_fit`` fastai fires around ``validate``/``get_preds`` and ``lr_find``.
@@ -403,8 +402,7 @@ class WarmupCallback(Callback):
         with an adaptive warmup, ``k`` is its clock instead."""
         learn = self.learn
         k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
-        self._k = k
-        hps = self.hps
+        hps = self.hps  # no attribute is set here: fastai's Callback.__setattr__ costs a failed learner lookup
         for name, writer in self._writers.items():
             hps[name].append(writer.write(k)[-1])
 
@@ -412,9 +410,11 @@ class WarmupCallback(Callback):
         """After each optimizer update: feed ``learn.loss`` to the record and the adaptive warmup."""
         if self.record is None and self.adaptive is None:
             return
-        loss = _seam.scalar("learn.loss", self.learn.loss)
+        learn = self.learn
+        loss = _seam.scalar("learn.loss", learn.loss)
         if self.record is not None:
-            self.record.log_update(self._k, self._writers["lr"].last[0], loss)
+            k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
+            self.record.log_update(k, self._writers["lr"].last[0], loss)
         if self.adaptive is not None:
             self.adaptive.observe(loss)
             _seam.note_adaptive(self.record, self.adaptive)

@@ -197,18 +197,3 @@ class TrainingRecord:
     def finite_losses(self) -> list[float]:
         """The per-update losses that were logged and are finite."""
         return [v for v in self.updates["loss"] if v is not None and math.isfinite(v)]
-
-
-def new_record(record: object, adapter: str, schedule: object) -> TrainingRecord | None:
-    """An empty record for an adapter built with ``record=True`` (its first schedule in ``meta``)."""
-    if not _checks.boolean("record", record):
-        return None
-    first = schedule if hasattr(schedule, "to_dict") else schedule[0]  # type: ignore[index]
-    return TrainingRecord(meta={"adapter": adapter, "schedule": first.to_dict()})
-
-
-def note_adaptive(record: TrainingRecord | None, adaptive: object) -> None:
-    """Keep in ``meta['warmup_updates']`` when an adaptive warmup finished (the diagnosis judges by it)."""
-    done = getattr(adaptive, "warmup_done_at", None)
-    if record is not None and done is not None:
-        record.meta["warmup_updates"] = done
