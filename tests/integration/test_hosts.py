@@ -339,21 +339,39 @@ def host_sequential_lr(opt: torch.optim.Optimizer) -> SequentialLR:
     return SequentialLR(opt, schedulers, milestones=[HOST_WARMUP.warmup_steps])
 
 
-def sequential_expected(n: int) -> list[float]:
-    """``base * f(k)`` in the warmup, then torch's closed-form cosine ``base * (1 + cos(pi d / T_max)) / 2``."""
+def host_with_warmup(opt: torch.optim.Optimizer) -> WithWarmup:
+    """``WithWarmup(StepLR(step_size=3, gamma=0.5), 8)``."""
+    return WithWarmup(StepLR(opt, step_size=3, gamma=0.5), warmup_steps=HOST_WARMUP.warmup_steps)
+
+
+HOST_CASES: dict[str, Build] = {
+    "WarmupLR": host_warmup_lr,
+    "SequentialLR": host_sequential_lr,
+    "WithWarmup": host_with_warmup,
+}
+
+
+def check_uninterrupted(name: str, lrs: dict[int, float]) -> None:
+    """One LR per update ``0 .. HOST_N - 1``: ``base * f(k)``, then (SequentialLR) torch's closed-form cosine
+    ``base * (1 + cos(pi d / T_max)) / 2`` or (WithWarmup) StepLR's ``base * 0.5 ** (d // 3)``, ``d = k - W``."""
+    assert list(lrs) == list(range(HOST_N))
+    if name == "WarmupLR":
+        assert list(lrs.values()) == expected_lrs(HOST_SCHEDULE, HOST_N)
+        return
     w = HOST_WARMUP.warmup_steps
-    cosine = [BASE * (1 + math.cos(math.pi * (k - w) / HOST_T_MAX)) / 2 for k in range(w, n)]
-    return expected_lrs(HOST_WARMUP, w) + cosine
+    assert list(lrs.values())[:w] == expected_lrs(HOST_WARMUP, w)
+    if name == "SequentialLR":
+        cosine = [BASE * (1 + math.cos(math.pi * (k - w) / HOST_T_MAX)) / 2 for k in range(w, HOST_N)]
+        assert list(lrs.values())[w:] == pytest.approx(cosine, rel=1e-12, abs=0)
+    else:
+        assert list(lrs.values())[w:] == [BASE * 0.5 ** ((k - w) // 3) for k in range(w, HOST_N)]
 
 
-LIGHTNING_CASES = {"WarmupLR": host_warmup_lr, "SequentialLR": host_sequential_lr}
-
-
-@pytest.fixture(scope="module", params=LIGHTNING_CASES)
+@pytest.fixture(scope="module", params=HOST_CASES)
 def lightning_run(request, tmp_path_factory):
     """The uninterrupted run (and its checkpoints) of each scheduler."""
     tmp_path = tmp_path_factory.mktemp("lightning")
-    lrs, logged = lightning_fit(tmp_path, LIGHTNING_CASES[request.param])
+    lrs, logged = lightning_fit(tmp_path, HOST_CASES[request.param])
     return request.param, tmp_path, lrs, logged
 
 
@@ -364,11 +382,7 @@ def monitored(logged: dict[int, dict[str, float]]) -> dict[int, float]:
 
 def test_lightning_interval_step_gives_every_update_its_lr(lightning_run):
     name, _, lrs, _ = lightning_run
-    if name == "WarmupLR":
-        assert lrs == dict(enumerate(expected_lrs(HOST_SCHEDULE, HOST_N)))
-    else:
-        assert list(lrs) == list(range(HOST_N))
-        assert list(lrs.values()) == pytest.approx(sequential_expected(HOST_N), rel=1e-12, abs=0)
+    check_uninterrupted(name, lrs)
 
 
 def test_lightning_lr_monitor_logs_the_lr_of_every_update(lightning_run):
@@ -382,7 +396,168 @@ def test_lightning_ckpt_path_resume_continues_the_schedule(lightning_run, resume
     """``fit(ckpt_path=...)`` (Lightning loads the optimizer's state, then the scheduler's) continues at
     update ``resume_at`` with the uninterrupted run's LRs, and the monitor logs them."""
     name, run_dir, full, _ = lightning_run
-    lrs, logged = lightning_fit(tmp_path, LIGHTNING_CASES[name], ckpt_path=run_dir / "ckpt" / f"step={resume_at}.ckpt")
+    lrs, logged = lightning_fit(tmp_path, HOST_CASES[name], ckpt_path=run_dir / "ckpt" / f"step={resume_at}.ckpt")
     assert list(lrs) == list(range(resume_at, HOST_N))
     assert_same_trace([full[k] for k in range(resume_at)] + list(lrs.values()), list(full.values()), resume_at)
     assert monitored(logged) == lrs
+
+
+# ---------------------------------------------------------------------------- HF Trainer
+def reset_accelerate() -> None:
+    """Forget Accelerate's process-wide state, so each run starts as in a new process."""
+    from accelerate.state import AcceleratorState, GradientState
+
+    AcceleratorState._reset_state(True)
+    GradientState._reset_state()
+
+
+HF_POINTS = {"mid_warmup": 4, "after_warmup": 12}
+
+
+class DictDataset(torch.utils.data.Dataset):
+    """The toy data as the dicts HF's collator expects: ``{"x": features, "labels": class}``."""
+
+    def __init__(self, n_samples: int) -> None:
+        self.data = toy_data(n_samples)
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, i: int) -> dict[str, torch.Tensor]:
+        x, y = self.data[i]
+        return {"x": x, "labels": y}
+
+
+class LossModel(torch.nn.Module):
+    """A plain ``torch.nn.Module`` in HF's calling convention: ``forward(**batch)`` returns ``{"loss": ...}``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = tiny_model()
+
+    def forward(self, x: torch.Tensor, labels: torch.Tensor) -> dict[str, torch.Tensor]:
+        return {"loss": torch.nn.functional.cross_entropy(self.net(x), labels)}
+
+
+def hf_train(tmp_path, build: Build, resume_from: str | None = None) -> dict[int, float]:
+    """HF ``Trainer`` over HOST_N updates of 2 micro-batches of 2 (4 updates an epoch), a checkpoint every 4
+    updates; returns ``{update: lr}`` read just before each optimizer step."""
+    transformers = pytest.importorskip("transformers")
+    reset_accelerate()  # the Trainer builds its own Accelerator
+
+    lrs: dict[int, float] = {}
+
+    class LRTrace(transformers.TrainerCallback):
+        def on_pre_optimizer_step(self, args, state, control, optimizer=None, **kwargs):
+            lrs[state.global_step] = optimizer.param_groups[0]["lr"]
+
+    args = transformers.TrainingArguments(
+        output_dir=str(tmp_path / "hf"),
+        per_device_train_batch_size=2,
+        gradient_accumulation_steps=2,
+        max_steps=HOST_N,
+        save_strategy="steps",
+        save_steps=4,
+        logging_steps=1,
+        report_to=[],
+        use_cpu=True,
+        remove_unused_columns=False,
+        disable_tqdm=True,
+        dataloader_num_workers=0,
+        seed=0,
+    )
+    model = LossModel()
+    opt = sgd(model)
+    trainer = transformers.Trainer(
+        model=model,
+        args=args,
+        train_dataset=DictDataset(16),
+        optimizers=(opt, build(opt)),
+        callbacks=[LRTrace()],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "not a PreTrainedModel, only saving its state dict" and the like
+        trainer.train(resume_from_checkpoint=resume_from)
+    return lrs
+
+
+@pytest.fixture(scope="module", params=HOST_CASES)
+def hf_run(request, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("hf")
+    return request.param, tmp_path, hf_train(tmp_path, HOST_CASES[request.param])
+
+
+def test_hf_trainer_gives_every_update_its_lr_under_gradient_accumulation(hf_run):
+    """With ``gradient_accumulation_steps=2`` the Trainer steps the scheduler once per optimizer update."""
+    name, _, lrs = hf_run
+    check_uninterrupted(name, lrs)
+
+
+@pytest.mark.parametrize("resume_at", HF_POINTS.values(), ids=HF_POINTS.keys())
+def test_hf_trainer_resume_from_checkpoint_continues_the_schedule(hf_run, resume_at, tmp_path):
+    """``train(resume_from_checkpoint=...)`` (the optimizer's state loaded, then the scheduler's) continues at
+    update ``resume_at`` with the uninterrupted run's LRs."""
+    name, run_dir, full = hf_run
+    lrs = hf_train(tmp_path, HOST_CASES[name], resume_from=str(run_dir / "hf" / f"checkpoint-{resume_at}"))
+    assert list(lrs) == list(range(resume_at, HOST_N))
+    assert_same_trace([full[k] for k in range(resume_at)] + list(lrs.values()), list(full.values()), resume_at)
+
+
+# ---------------------------------------------------------------------------- Accelerate
+ACCELERATE_POINTS = {"mid_warmup": 4, "after_warmup": 12}
+
+
+def accelerate_train(tmp_path, build: Build, resume_at: int | None = None) -> dict[int, float]:
+    """Accelerate's loop over HOST_N updates of 2 micro-batches of 2 (``accumulate``), ``save_state`` after
+    every update in ACCELERATE_POINTS; with ``resume_at``, ``load_state`` that state and skip the batches
+    already seen. Returns ``{update: lr}`` read just before each optimizer update."""
+    accelerate = pytest.importorskip("accelerate")
+    from accelerate.scheduler import AcceleratedScheduler
+
+    reset_accelerate()
+    accelerator = accelerate.Accelerator(gradient_accumulation_steps=2, cpu=True)
+    model = tiny_model()
+    opt = sgd(model)
+    loader = torch.utils.data.DataLoader(toy_data(2 * 2 * HOST_N), batch_size=2)
+    model, opt, loader, scheduler = accelerator.prepare(model, opt, loader, build(opt))
+    assert isinstance(scheduler, AcceleratedScheduler)
+    update = 0
+    if resume_at is not None:
+        accelerator.load_state(str(tmp_path / f"state-{resume_at}"))
+        loader, update = accelerator.skip_first_batches(loader, 2 * resume_at), resume_at
+    lrs: dict[int, float] = {}
+    for x, y in loader:
+        with accelerator.accumulate(model):
+            accelerator.backward(torch.nn.functional.cross_entropy(model(x), y))
+            if accelerator.sync_gradients:
+                lrs[update] = opt.param_groups[0]["lr"]
+            opt.step()
+            scheduler.step()
+            opt.zero_grad()
+        if accelerator.sync_gradients:
+            update += 1
+            if resume_at is None and update in ACCELERATE_POINTS.values():
+                accelerator.save_state(str(tmp_path / f"state-{update}"))
+    return lrs
+
+
+@pytest.fixture(scope="module", params=HOST_CASES)
+def accelerate_run(request, tmp_path_factory):
+    tmp_path = tmp_path_factory.mktemp("accelerate")
+    return request.param, tmp_path, accelerate_train(tmp_path, HOST_CASES[request.param])
+
+
+def test_accelerated_scheduler_gives_every_update_its_lr_under_gradient_accumulation(accelerate_run):
+    """``AcceleratedScheduler`` steps the wrapped scheduler only on the micro-batch that updates the weights."""
+    name, _, lrs = accelerate_run
+    check_uninterrupted(name, lrs)
+
+
+@pytest.mark.parametrize("resume_at", ACCELERATE_POINTS.values(), ids=ACCELERATE_POINTS.keys())
+def test_accelerate_load_state_continues_the_schedule(accelerate_run, resume_at):
+    """``load_state`` (the optimizer's state loaded, then the scheduler's) continues at update ``resume_at``
+    with the uninterrupted run's LRs."""
+    name, run_dir, full = accelerate_run
+    lrs = accelerate_train(run_dir, HOST_CASES[name], resume_at=resume_at)
+    assert list(lrs) == list(range(resume_at, HOST_N))
+    assert_same_trace([full[k] for k in range(resume_at)] + list(lrs.values()), list(full.values()), resume_at)
