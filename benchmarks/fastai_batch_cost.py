@@ -2,22 +2,24 @@
 
     python -m benchmarks.fastai_batch_cost [--out runs/benchmarks] [--rounds 5] [--quick]
 
-The callback's cost per training batch is the time spent in all of its per-batch methods
-(every fastai inner-loop event it defines: ``before_batch``, ``after_step`` ...), measured inside
-a real ``learn.fit`` by wrapping each method with ``perf_counter_ns`` and summing; the same
-wrapper around an empty method gives the timer's own cost per call, which is subtracted.
-``WarmupLR.step()`` is measured the same way (wrapped, inside a plain torch training loop of the
-same model, timer cost subtracted) and also in a tight loop, as ``benchmarks.scheduler_step_cost``
-does. Both schedule the LR of 1 or 50 param groups (one per ``Linear`` layer) with the same linear
-warmup (25% of the fit) and cosine decay. Same process, interleaved rounds, minimum over rounds (a noisy machine only ever
-adds time). Target (issue 10): the callback within 3x of ``WarmupLR.step()``; the ratio is given
-against both of its figures (in the loop, the like-for-like one; tight, the one issue 10 quoted). Writes
+The callback's cost per training batch is the time spent in all of its per-batch methods (every
+fastai inner-loop event it defines: ``before_batch``, ``after_step`` ...), measured inside a real
+``learn.fit`` by wrapping each method with ``perf_counter_ns`` and summing per batch. The figure
+is the median over the fit's batches (a batch preempted on a loaded machine does not move it),
+less the timer's own cost per call (the same wrapper around an empty function).
+``WarmupLR.step()`` is measured the same way (wrapped, in a plain torch training loop of the same
+model) and also in a tight loop, as ``benchmarks.scheduler_step_cost`` does. Both schedule the LR
+of 1 or 50 param groups (one per ``Linear`` layer) with the same linear warmup (25% of the fit)
+and cosine decay. Same process, interleaved rounds, minimum over rounds (a noisy machine only
+ever adds time). Target (issue 10): the callback within 3x of ``WarmupLR.step()``; the ratio is
+given against both figures (in the loop: like for like; tight: the one issue 10 quoted). Writes
 ``fastai_batch_cost.json`` (``_quick`` for a smoke run) to ``--out``.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 import time
 import warnings
 from collections.abc import Callable
@@ -42,19 +44,24 @@ BATCH_SIZE, LR, WARMUP_PCT, TARGET_RATIO = 4, 1e-2, 0.25, 3.0
 SCHEDULE = {"warmup_type": "linear", "warmup_pct": WARMUP_PCT, "decay_type": "cosine"}
 
 
-class Timer:
-    """Wraps callables to add the nanoseconds each call takes to ``total_ns`` (and count the calls)."""
+class BatchTimer:
+    """Wraps callables to add the nanoseconds each call takes to the current batch's total in ``per_batch``.
+
+    A callable wrapped with ``starts_batch=True`` (the first per-batch event) opens a new batch.
+    """
 
     def __init__(self) -> None:
-        self.total_ns = 0
-        self.calls = 0
+        self.per_batch: list[int] = []
 
-    def wrap(self, method: Callable[..., Any]) -> Callable[..., Any]:
+    def wrap(self, method: Callable[..., Any], starts_batch: bool = False) -> Callable[..., Any]:
+        per_batch = self.per_batch
+
         def timed(*args: Any, **kwargs: Any) -> Any:
+            if starts_batch:
+                per_batch.append(0)
             start = time.perf_counter_ns()
             result = method(*args, **kwargs)
-            self.total_ns += time.perf_counter_ns() - start
-            self.calls += 1
+            per_batch[-1] += time.perf_counter_ns() - start
             return result
 
         return timed
@@ -65,12 +72,12 @@ def _empty() -> None:
 
 
 def timer_cost_ns(number: int) -> float:
-    """Nanoseconds one wrapped call of an empty function measures: the timer's own cost, subtracted from each call."""
-    timer = Timer()
-    empty = timer.wrap(_empty)
+    """Nanoseconds one wrapped call of an empty function measures (the median): the timer's own cost per call."""
+    timer = BatchTimer()
+    empty = timer.wrap(_empty, starts_batch=True)
     for _ in range(number):
         empty()
-    return timer.total_ns / number
+    return statistics.median(timer.per_batch)
 
 
 def layers(n_groups: int) -> torch.nn.Sequential:
@@ -88,42 +95,42 @@ def synthetic(n_batches: int) -> TensorDataset:
 
 
 def callback_us_per_batch(n_groups: int, n_epoch: int, n_iter: int, timer_ns: float) -> dict[str, Any]:
-    """One real ``learn.fit(n_epoch, LR)`` with the callback's per-batch methods wrapped: µs per training batch."""
+    """One real ``learn.fit(n_epoch, LR)`` with the callback's per-batch methods wrapped: the median over the
+    training batches of the time spent in them, in µs, less the timer's cost for each call."""
     dls = DataLoaders(
         DataLoader(synthetic(n_iter), batch_size=BATCH_SIZE, drop_last=True),
         DataLoader(synthetic(1), batch_size=BATCH_SIZE),
     )
     learn = Learner(dls, layers(n_groups), loss_func=MSELossFlat(), splitter=one_group_per_layer)
     callback = WarmupCallback(**SCHEDULE)
-    timers = {}
-    for event in PER_BATCH_EVENTS:
-        if callable(getattr(type(callback), event, None)):
-            timers[event] = Timer()
-            callback.__dict__[event] = timers[event].wrap(getattr(callback, event))  # fastai calls getattr(cb, event)
+    events = [event for event in PER_BATCH_EVENTS if callable(getattr(type(callback), event, None))]
+    assert events[0] == "before_batch", "the callback writes the LR in before_batch"
+    timer = BatchTimer()
+    for event in events:  # fastai calls getattr(callback, event): an instance attribute takes precedence
+        callback.__dict__[event] = timer.wrap(getattr(callback, event), starts_batch=event == "before_batch")
     with learn.no_bar(), learn.no_logging():
         learn.fit(n_epoch, LR, cbs=[callback])
-    batches = n_epoch * n_iter
-    assert timers["before_batch"].calls == batches, "before_batch runs once per training batch"
-    methods = {event: (t.total_ns - t.calls * timer_ns) / batches / 1e3 for event, t in timers.items()}
-    return {"us_per_batch": sum(methods.values()), "methods_us_per_batch": methods, "batches": batches}
+    assert len(timer.per_batch) == n_epoch * n_iter, "one entry per training batch"
+    return {"events": events, "us_per_batch": (statistics.median(timer.per_batch) - len(events) * timer_ns) / 1e3}
 
 
 def warmup_lr_us_per_step_in_loop(n_groups: int, n_updates: int, timer_ns: float) -> float:
-    """``WarmupLR.step()`` wrapped like the callback's methods, in a plain torch loop over the same model and data."""
+    """``WarmupLR.step()`` wrapped like the callback's methods, in a plain torch loop over the same model and
+    data: the median over the updates, in µs, less the timer's cost."""
     model = layers(n_groups)
     opt = torch.optim.Adam([{"params": group} for group in one_group_per_layer(model)], lr=LR)
     schedule = WarmupSchedule(
         warmup_steps=WARMUP_PCT * n_updates, total_steps=n_updates, decay_type=SCHEDULE["decay_type"]
     )
     scheduler = WarmupLR(opt, schedule)
-    timer = Timer()
-    step = timer.wrap(scheduler.step)
+    timer = BatchTimer()
+    step = timer.wrap(scheduler.step, starts_batch=True)
     for x, y in DataLoader(synthetic(n_updates), batch_size=BATCH_SIZE, drop_last=True):
         torch.nn.functional.mse_loss(model(x), y).backward()
         opt.step()
         opt.zero_grad()
         step()
-    return (timer.total_ns - timer.calls * timer_ns) / timer.calls / 1e3
+    return (statistics.median(timer.per_batch) - timer_ns) / 1e3
 
 
 def warmup_lr_us_per_step_tight(n_groups: int, number: int) -> float:
@@ -140,13 +147,11 @@ def warmup_lr_us_per_step_tight(n_groups: int, number: int) -> float:
 def measure(n_groups: int, rounds: int, n_epoch: int, n_iter: int) -> dict[str, Any]:
     """Interleaved rounds of the three measurements; the minimum of each over the rounds."""
     best = {"callback": math.inf, "in_loop": math.inf, "tight": math.inf}
-    methods: dict[str, float] = {}
     timer_ns = math.inf
     for _ in range(rounds):
         timer_ns = min(timer_ns, timer_cost_ns(20_000))
         fit = callback_us_per_batch(n_groups, n_epoch, n_iter, timer_ns)
-        if fit["us_per_batch"] < best["callback"]:
-            best["callback"], methods = fit["us_per_batch"], fit["methods_us_per_batch"]
+        best["callback"], events = min(best["callback"], fit["us_per_batch"]), fit["events"]
         best["in_loop"] = min(best["in_loop"], warmup_lr_us_per_step_in_loop(n_groups, n_epoch * n_iter, timer_ns))
         best["tight"] = min(best["tight"], warmup_lr_us_per_step_tight(n_groups, n_epoch * n_iter))
     ratios = {"in_loop": best["callback"] / best["in_loop"], "tight": best["callback"] / best["tight"]}
@@ -155,7 +160,7 @@ def measure(n_groups: int, rounds: int, n_epoch: int, n_iter: int) -> dict[str, 
         "batches_per_fit": n_epoch * n_iter,
         "timer_ns_per_call": timer_ns,
         "callback_us_per_batch": best["callback"],
-        "callback_methods_us_per_batch": methods,
+        "callback_events": events,
         "warmup_lr_step_us_in_loop": best["in_loop"],
         "warmup_lr_step_us_tight": best["tight"],
         "ratio_to_step": ratios,
@@ -174,9 +179,9 @@ def main(argv: list[str] | None = None) -> dict:
     for n_groups in GROUPS:
         rows.append(measure(n_groups, rounds, n_epoch, n_iter))
         row = rows[-1]
-        methods = ", ".join(f"{name} {us:.2f}" for name, us in row["callback_methods_us_per_batch"].items())
         print(
-            f"{n_groups:3d} groups: WarmupCallback {row['callback_us_per_batch']:7.2f} us/batch ({methods}); "
+            f"{n_groups:3d} groups: WarmupCallback {row['callback_us_per_batch']:7.2f} us/batch "
+            f"({' + '.join(row['callback_events'])}); "
             f"WarmupLR.step() {row['warmup_lr_step_us_in_loop']:6.2f} us in the loop, "
             f"{row['warmup_lr_step_us_tight']:6.2f} us tight; ratio {row['ratio_to_step']['in_loop']:.2f}x and "
             f"{row['ratio_to_step']['tight']:.2f}x (target {TARGET_RATIO:g}x)"
