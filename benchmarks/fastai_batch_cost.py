@@ -19,6 +19,7 @@ given against both figures (in the loop: like for like; tight: the one issue 10 
 from __future__ import annotations
 
 import math
+import os
 import statistics
 import time
 import warnings
@@ -175,6 +176,7 @@ def main(argv: list[str] | None = None) -> dict:
     torch.set_num_threads(1)
     warnings.simplefilter("ignore")  # fastai/torch deprecation warnings
     rounds, n_epoch, n_iter = (2, 1, 20) if args.quick else (args.rounds, 2, 200)
+    load_at_start = os.getloadavg()[0]
     rows = []
     for n_groups in GROUPS:
         rows.append(measure(n_groups, rounds, n_epoch, n_iter))
@@ -193,6 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
         "config": {"n_epoch": n_epoch, "n_iter": n_iter, "batch_size": BATCH_SIZE, "schedule": SCHEDULE},
         "per_batch_events": list(PER_BATCH_EVENTS),
         "target_ratio": TARGET_RATIO,
+        "load_average_1min": {"start": load_at_start, "end": os.getloadavg()[0], "cpus": os.cpu_count()},
         "rows": rows,
     }
     path = save_result(result, args.out, "fastai_batch_cost", args.quick)

@@ -174,6 +174,7 @@ def render_fastai_batch_cost(data: dict, figures: Path, stem: str) -> str:
     target = data["target_ratio"]
     config = data["config"]
     methods = ", ".join(f"`{m}`" for m in data["rows"][0]["callback_events"])
+    load = data["load_average_1min"]
     lines = [
         "## fastai callback per-batch cost in a real fit (`python -m benchmarks.fastai_batch_cost`)",
         "",
@@ -182,7 +183,8 @@ def render_fastai_batch_cost(data: dict, figures: Path, stem: str) -> str:
         f" timed inside a real `learn.fit` ({config['n_epoch']} epochs x {config['n_iter']} batches), against"
         " `WarmupLR.step()` timed the same way in a plain torch loop, and in a tight loop. Median over the"
         f" batches, timer cost subtracted, minimum over {data['rounds']} interleaved rounds; µs. Target: the"
-        f" callback within {target:g}x of `WarmupLR.step()`.",
+        f" callback within {target:g}x of `WarmupLR.step()`. Machine load (1-minute average) at the start and end"
+        f" of the run: {load['start']:.1f} and {load['end']:.1f} on {load['cpus']} CPUs.",
         "",
         "| groups | WarmupCallback µs/batch | WarmupLR.step() in a loop | ratio | WarmupLR.step() tight | ratio |",
         "| ---: | ---: | ---: | ---: | ---: | ---: |",
@@ -215,7 +217,7 @@ def _plot_batch_cost(data: dict, path: Path) -> str:
     width = 0.8 / len(contenders)
     for i, (name, values) in enumerate(contenders.items()):
         ax.bar([g + (i - 1) * width for g in range(len(rows))], values, width, label=name)
-    ax.set_xticks(range(len(rows)), [f"{r['groups']} param groups" for r in rows])
+    ax.set_xticks(range(len(rows)), [f"{r['groups']} param group{'s' * (r['groups'] > 1)}" for r in rows])
     ax.set(ylabel="µs", title="fastai WarmupCallback per-batch cost vs WarmupLR.step()")
     ax.legend(fontsize=7, frameon=False)
     return _save(fig, path)
