@@ -226,10 +226,10 @@ def test_chained_scheduler_exponential_lr_then_warmup_lr_is_warmup_lr_alone():
 # ---------------------------------------------------------------------------- the hosts' toy runs
 HOST_SCHEDULE = WarmupSchedule(warmup_steps=8, total_steps=16, start_factor=0.1, decay_type="cosine", end_factor=0.05)
 HOST_N = 20  # optimizer updates: past T, so the flat end of the schedule is checked too
-BATCHES_PER_UPDATE = 4  # Lightning: batches per epoch; HF and Accelerate: micro-batches of 2 per update, x2
+RESUME_POINTS = {"mid_warmup": 4, "after_warmup": 12}  # checkpoints every 4 updates, in and after the warmup
 
 
-def toy_data(n_samples: int, bs: int = 2) -> torch.utils.data.TensorDataset:
+def toy_data(n_samples: int) -> torch.utils.data.TensorDataset:
     g = torch.Generator().manual_seed(3)
     return torch.utils.data.TensorDataset(
         torch.randn(n_samples, 6, generator=g), torch.randint(0, 3, (n_samples,), generator=g)
@@ -240,9 +240,50 @@ def sgd(model: torch.nn.Module) -> torch.optim.SGD:
     return torch.optim.SGD(model.parameters(), lr=BASE, momentum=0.9)
 
 
+def host_warmup_lr(opt: torch.optim.Optimizer) -> WarmupLR:
+    return WarmupLR(opt, HOST_SCHEDULE)
+
+
+HOST_WARMUP = WarmupSchedule(warmup_steps=8, total_steps=8, start_factor=0.1)
+HOST_T_MAX = 12
+
+
+def host_sequential_lr(opt: torch.optim.Optimizer) -> SequentialLR:
+    """``SequentialLR([WarmupLR, CosineAnnealingLR])``: 8 warmup updates, then a cosine over 12."""
+    schedulers = [WarmupLR(opt, HOST_WARMUP), CosineAnnealingLR(opt, T_max=HOST_T_MAX)]
+    return SequentialLR(opt, schedulers, milestones=[HOST_WARMUP.warmup_steps])
+
+
+def host_with_warmup(opt: torch.optim.Optimizer) -> WithWarmup:
+    """``WithWarmup(StepLR(step_size=3, gamma=0.5), 8)``."""
+    return WithWarmup(StepLR(opt, step_size=3, gamma=0.5), warmup_steps=HOST_WARMUP.warmup_steps)
+
+
+HOST_CASES: dict[str, Build] = {
+    "WarmupLR": host_warmup_lr,
+    "SequentialLR": host_sequential_lr,
+    "WithWarmup": host_with_warmup,
+}
+
+
+def check_uninterrupted(name: str, lrs: dict[int, float]) -> None:
+    """One LR per update ``0 .. HOST_N - 1``: ``base * f(k)``, then (SequentialLR) torch's closed-form cosine
+    ``base * (1 + cos(pi d / T_max)) / 2`` or (WithWarmup) StepLR's ``base * 0.5 ** (d // 3)``, ``d = k - W``."""
+    assert list(lrs) == list(range(HOST_N))
+    if name == "WarmupLR":
+        assert list(lrs.values()) == expected_lrs(HOST_SCHEDULE, HOST_N)
+        return
+    w = HOST_WARMUP.warmup_steps
+    assert list(lrs.values())[:w] == expected_lrs(HOST_WARMUP, w)
+    if name == "SequentialLR":
+        cosine = [BASE * (1 + math.cos(math.pi * (k - w) / HOST_T_MAX)) / 2 for k in range(w, HOST_N)]
+        assert list(lrs.values())[w:] == pytest.approx(cosine, rel=1e-12, abs=0)
+    else:
+        assert list(lrs.values())[w:] == [BASE * 0.5 ** ((k - w) // 3) for k in range(w, HOST_N)]
+
+
 # ---------------------------------------------------------------------------- Lightning
-LIGHTNING_EPOCH = 4  # updates per epoch; checkpoints every epoch
-LIGHTNING_POINTS = {"mid_warmup": 4, "after_warmup": 12}
+LIGHTNING_EPOCH = 4  # updates (batches of 4) per epoch; a checkpoint every epoch
 
 
 def lightning_classes():
@@ -318,53 +359,11 @@ def lightning_fit(tmp_path, build: Build, ckpt_path=None):
         enable_model_summary=False,
         default_root_dir=tmp_path,
     )
-    loader = torch.utils.data.DataLoader(toy_data(4 * LIGHTNING_EPOCH, bs=4), batch_size=4)
+    loader = torch.utils.data.DataLoader(toy_data(4 * LIGHTNING_EPOCH), batch_size=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Lightning's advice on num_workers and the like
         trainer.fit(ToyModule(build), loader, ckpt_path=ckpt_path)
     return trace.lrs, logger.metrics
-
-
-def host_warmup_lr(opt: torch.optim.Optimizer) -> WarmupLR:
-    return WarmupLR(opt, HOST_SCHEDULE)
-
-
-HOST_WARMUP = WarmupSchedule(warmup_steps=8, total_steps=8, start_factor=0.1)
-HOST_T_MAX = 12
-
-
-def host_sequential_lr(opt: torch.optim.Optimizer) -> SequentialLR:
-    """``SequentialLR([WarmupLR, CosineAnnealingLR])``: 8 warmup updates, then a cosine over 12."""
-    schedulers = [WarmupLR(opt, HOST_WARMUP), CosineAnnealingLR(opt, T_max=HOST_T_MAX)]
-    return SequentialLR(opt, schedulers, milestones=[HOST_WARMUP.warmup_steps])
-
-
-def host_with_warmup(opt: torch.optim.Optimizer) -> WithWarmup:
-    """``WithWarmup(StepLR(step_size=3, gamma=0.5), 8)``."""
-    return WithWarmup(StepLR(opt, step_size=3, gamma=0.5), warmup_steps=HOST_WARMUP.warmup_steps)
-
-
-HOST_CASES: dict[str, Build] = {
-    "WarmupLR": host_warmup_lr,
-    "SequentialLR": host_sequential_lr,
-    "WithWarmup": host_with_warmup,
-}
-
-
-def check_uninterrupted(name: str, lrs: dict[int, float]) -> None:
-    """One LR per update ``0 .. HOST_N - 1``: ``base * f(k)``, then (SequentialLR) torch's closed-form cosine
-    ``base * (1 + cos(pi d / T_max)) / 2`` or (WithWarmup) StepLR's ``base * 0.5 ** (d // 3)``, ``d = k - W``."""
-    assert list(lrs) == list(range(HOST_N))
-    if name == "WarmupLR":
-        assert list(lrs.values()) == expected_lrs(HOST_SCHEDULE, HOST_N)
-        return
-    w = HOST_WARMUP.warmup_steps
-    assert list(lrs.values())[:w] == expected_lrs(HOST_WARMUP, w)
-    if name == "SequentialLR":
-        cosine = [BASE * (1 + math.cos(math.pi * (k - w) / HOST_T_MAX)) / 2 for k in range(w, HOST_N)]
-        assert list(lrs.values())[w:] == pytest.approx(cosine, rel=1e-12, abs=0)
-    else:
-        assert list(lrs.values())[w:] == [BASE * 0.5 ** ((k - w) // 3) for k in range(w, HOST_N)]
 
 
 @pytest.fixture(scope="module", params=HOST_CASES)
@@ -391,7 +390,7 @@ def test_lightning_lr_monitor_logs_the_lr_of_every_update(lightning_run):
     assert monitored(logged) == lrs
 
 
-@pytest.mark.parametrize("resume_at", LIGHTNING_POINTS.values(), ids=LIGHTNING_POINTS.keys())
+@pytest.mark.parametrize("resume_at", RESUME_POINTS.values(), ids=RESUME_POINTS.keys())
 def test_lightning_ckpt_path_resume_continues_the_schedule(lightning_run, resume_at, tmp_path):
     """``fit(ckpt_path=...)`` (Lightning loads the optimizer's state, then the scheduler's) continues at
     update ``resume_at`` with the uninterrupted run's LRs, and the monitor logs them."""
@@ -405,13 +404,9 @@ def test_lightning_ckpt_path_resume_continues_the_schedule(lightning_run, resume
 # ---------------------------------------------------------------------------- HF Trainer
 def reset_accelerate() -> None:
     """Forget Accelerate's process-wide state, so each run starts as in a new process."""
-    from accelerate.state import AcceleratorState, GradientState
-
-    AcceleratorState._reset_state(True)
-    GradientState._reset_state()
-
-
-HF_POINTS = {"mid_warmup": 4, "after_warmup": 12}
+    state = pytest.importorskip("accelerate.state")
+    state.AcceleratorState._reset_state(True)
+    state.GradientState._reset_state()
 
 
 class DictDataset(torch.utils.data.Dataset):
@@ -493,7 +488,7 @@ def test_hf_trainer_gives_every_update_its_lr_under_gradient_accumulation(hf_run
     check_uninterrupted(name, lrs)
 
 
-@pytest.mark.parametrize("resume_at", HF_POINTS.values(), ids=HF_POINTS.keys())
+@pytest.mark.parametrize("resume_at", RESUME_POINTS.values(), ids=RESUME_POINTS.keys())
 def test_hf_trainer_resume_from_checkpoint_continues_the_schedule(hf_run, resume_at, tmp_path):
     """``train(resume_from_checkpoint=...)`` (the optimizer's state loaded, then the scheduler's) continues at
     update ``resume_at`` with the uninterrupted run's LRs."""
@@ -504,12 +499,9 @@ def test_hf_trainer_resume_from_checkpoint_continues_the_schedule(hf_run, resume
 
 
 # ---------------------------------------------------------------------------- Accelerate
-ACCELERATE_POINTS = {"mid_warmup": 4, "after_warmup": 12}
-
-
 def accelerate_train(tmp_path, build: Build, resume_at: int | None = None) -> dict[int, float]:
     """Accelerate's loop over HOST_N updates of 2 micro-batches of 2 (``accumulate``), ``save_state`` after
-    every update in ACCELERATE_POINTS; with ``resume_at``, ``load_state`` that state and skip the batches
+    every update in RESUME_POINTS; with ``resume_at``, ``load_state`` that state and skip the batches
     already seen. Returns ``{update: lr}`` read just before each optimizer update."""
     accelerate = pytest.importorskip("accelerate")
     from accelerate.scheduler import AcceleratedScheduler
@@ -536,7 +528,7 @@ def accelerate_train(tmp_path, build: Build, resume_at: int | None = None) -> di
             opt.zero_grad()
         if accelerator.sync_gradients:
             update += 1
-            if resume_at is None and update in ACCELERATE_POINTS.values():
+            if resume_at is None and update in RESUME_POINTS.values():
                 accelerator.save_state(str(tmp_path / f"state-{update}"))
     return lrs
 
@@ -553,7 +545,7 @@ def test_accelerated_scheduler_gives_every_update_its_lr_under_gradient_accumula
     check_uninterrupted(name, lrs)
 
 
-@pytest.mark.parametrize("resume_at", ACCELERATE_POINTS.values(), ids=ACCELERATE_POINTS.keys())
+@pytest.mark.parametrize("resume_at", RESUME_POINTS.values(), ids=RESUME_POINTS.keys())
 def test_accelerate_load_state_continues_the_schedule(accelerate_run, resume_at):
     """``load_state`` (the optimizer's state loaded, then the scheduler's) continues at update ``resume_at``
     with the uninterrupted run's LRs."""
