@@ -255,8 +255,9 @@ def host_sequential_lr(opt: torch.optim.Optimizer) -> SequentialLR:
 
 
 def host_with_warmup(opt: torch.optim.Optimizer) -> WithWarmup:
-    """``WithWarmup(StepLR(step_size=3, gamma=0.5), 8)``."""
-    return WithWarmup(StepLR(opt, step_size=3, gamma=0.5), warmup_steps=HOST_WARMUP.warmup_steps)
+    """``WithWarmup(StepLR(step_size=3, gamma=0.5), 8, start_factor=0.1)``: HOST_WARMUP, then StepLR."""
+    warmup = HOST_WARMUP
+    return WithWarmup(StepLR(opt, step_size=3, gamma=0.5), warmup.warmup_steps, start_factor=warmup.start_factor)
 
 
 HOST_CASES: dict[str, Build] = {
