@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from warmup_plugins import DECAY_TYPES, WARMUP_TYPES, WarmupSchedule
+from warmup_plugins import WarmupSchedule
+from warmup_plugins.core import DECAY_TYPES, WARMUP_TYPES
 
 W, T, S, M = 10, 110, 0.05, 0.02
 

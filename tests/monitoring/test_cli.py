@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from warmup_plugins import COOLDOWN_TYPES, DECAY_TYPES, WARMUP_TYPES, TrainingRecord, WarmupSchedule
+from warmup_plugins import TrainingRecord, WarmupSchedule
 from warmup_plugins.cli import _field_help, main
+from warmup_plugins.core import COOLDOWN_TYPES, DECAY_TYPES, WARMUP_TYPES
 from warmup_plugins.core.schedule import EPOCH_LENGTHS
 from warmup_plugins.extensions.untuned import UNTUNED_TYPES
 from warmup_plugins.monitoring.diagnosis import DiagnoseOptions

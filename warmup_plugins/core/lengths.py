@@ -22,7 +22,7 @@ from typing import Any
 
 from . import _checks
 
-__all__ = ["EPOCH_LENGTHS", "PCT_LENGTHS", "epochs_to_steps", "is_length_argument", "to_updates"]
+__all__ = ["EPOCH_LENGTHS", "PCT_LENGTHS", "check_forms", "to_updates"]
 
 EPOCH_LENGTHS: dict[str, str] = {
     "warmup_epochs": "warmup_steps",
@@ -45,18 +45,18 @@ PCT_LENGTHS: dict[str, str] = {
 _FORMS = {step: (step, epoch, pct) for (epoch, step), pct in zip(EPOCH_LENGTHS.items(), PCT_LENGTHS)}
 
 
-def epochs_to_steps(name: str, epochs: object, steps_per_epoch: int) -> int:
+def _epochs_to_steps(name: str, epochs: object, steps_per_epoch: int) -> int:
     """``round(epochs * steps_per_epoch)``, half up."""
     value = _checks.number(name, epochs, low=0)
     return math.floor(_checks.finite_product(name, value, steps_per_epoch, "steps_per_epoch") + 0.5)
 
 
-def is_length_argument(name: str) -> bool:
+def _is_length_argument(name: str) -> bool:
     """True for an epoch or fraction form of a length (``warmup_epochs``, ``warmup_pct``, ...)."""
     return name in EPOCH_LENGTHS or name in PCT_LENGTHS
 
 
-def pct_values(name: str, value: object) -> list[float]:
+def _pct_values(name: str, value: object) -> list[float]:
     """The fractions of ``name`` (a list for ``milestone_pcts``), each a number in [0, 1]."""
     if name != "milestone_pcts":
         return [_checks.number(name, value, low=0, high=1)]
@@ -71,7 +71,7 @@ def check_forms(kwargs: Mapping[str, Any]) -> None:
             raise TypeError(f"give one of {given}, not several: they are the same length in different units")
     for name in PCT_LENGTHS:
         if kwargs.get(name) is not None:
-            pct_values(name, kwargs[name])
+            _pct_values(name, kwargs[name])
 
 
 def to_updates(
@@ -83,7 +83,7 @@ def to_updates(
     ``fit_updates`` only for a fraction.
     """
     check_forms(kwargs)
-    out = {k: v for k, v in kwargs.items() if not is_length_argument(k)}
+    out = {k: v for k, v in kwargs.items() if not _is_length_argument(k)}
     for epoch_name, step_name in EPOCH_LENGTHS.items():
         value = kwargs.get(epoch_name)
         if value is None:
@@ -93,16 +93,16 @@ def to_updates(
         per_epoch = _checks.integer("steps_per_epoch", steps_per_epoch, low=1)
         if step_name == "milestones":
             items = enumerate(_sequence(epoch_name, value))
-            out[step_name] = [epochs_to_steps(f"{epoch_name}[{i}]", v, per_epoch) for i, v in items]
+            out[step_name] = [_epochs_to_steps(f"{epoch_name}[{i}]", v, per_epoch) for i, v in items]
         else:
-            out[step_name] = epochs_to_steps(epoch_name, value, per_epoch)
+            out[step_name] = _epochs_to_steps(epoch_name, value, per_epoch)
     for pct_name, step_name in PCT_LENGTHS.items():
         value = kwargs.get(pct_name)
         if value is None:
             continue
         if fit_updates is None:
             raise ValueError(f"{pct_name} is a fraction of a fit, which only the fastai adapter knows")
-        steps = [p * fit_updates for p in pct_values(pct_name, value)]
+        steps = [p * fit_updates for p in _pct_values(pct_name, value)]
         out[step_name] = steps if step_name == "milestones" else steps[0]
     return out
 

@@ -25,10 +25,10 @@ import numpy as np
 
 from . import _checks
 from .evaluation import compile_schedule
-from .lengths import EPOCH_LENGTHS, epochs_to_steps, to_updates
+from .lengths import EPOCH_LENGTHS, to_updates
 from .validation import validate
 
-__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "WarmupSchedule", "epochs_to_steps", "is_epoch_argument"]
+__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "WarmupSchedule"]
 
 DEFAULT_START_FACTOR = 0.01
 _FLOAT_MAX = sys.float_info.max
@@ -205,8 +205,3 @@ class WarmupSchedule:
     def help(cls) -> dict[str, str]:
         """Each field's help text, by name."""
         return {f.name: f.metadata["help"] for f in dataclasses.fields(cls)}
-
-
-def is_epoch_argument(name: str) -> bool:
-    """True for the epoch-length keywords that :meth:`WarmupSchedule.from_epochs` converts."""
-    return name in EPOCH_LENGTHS or name == "steps_per_epoch"
