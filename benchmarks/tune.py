@@ -11,8 +11,8 @@ length (a fraction of the run), start factor and peak LR, with the recipe's cosi
 trains every seed (``--seeds``, at least 2) epoch by epoch and reports their mean test accuracy. On
 the same budget (epochs, images, seeds) it then trains, untuned in every sense: the recipe's own
 warmup, the untuned warmup (``W = 2 / (1 - beta2)`` from Adam; SGD recipes have none) and an
-``AdaptiveWarmup`` of the recipe's length, each at the recipe's peak LR and again at the best trial's
-peak LR. The report compares them with the best trial and gives the tuning cost: the training
+``AdaptiveWarmup`` of the recipe's length, each at the recipe's peak LR (and, with
+``--best-lr-baselines``, again at the best trial's peak LR). The report compares them with the best trial and gives the tuning cost: the training
 updates (and seconds) the search spent in all, and until its running best first beat each baseline.
 """
 
@@ -361,11 +361,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             bar.set_postfix(last=trial.state.name.lower(), best=f"{best:.2%}")
             bar.update()
 
-        optimize(study, objective, args.trials, callbacks=[progress])
+        if args.trials:  # 0: only the baselines, against the trials the study already has
+            optimize(study, objective, args.trials, callbacks=[progress])
     trials = trial_rows(study)
     done = [t for t in trials if t["state"] == "COMPLETE"]
     peak_lrs = {"recipe": recipe.peak_lr}
-    if done:
+    if done and args.best_lr_baselines:
         peak_lrs["best trial's"] = max(done, key=lambda t: t["value"])["params"]["peak_lr"]
     base = baselines(recipe, peak_lrs, (train, test), args, total)
     stem = f"tune_{name}" + ("_quick" if args.quick else "")
@@ -402,7 +403,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser = training_parser(__doc__)
     parser.set_defaults(out=Path("runs/tune"))
     parser.add_argument("--recipe", default="seed-cnn", choices=list(RECIPE_NAMES))
-    parser.add_argument("--trials", type=int, default=12)
+    parser.add_argument("--trials", type=int, default=12, help="trials to add to the study (0: none)")
     parser.add_argument("--storage", help="an Optuna storage URL (default: a SQLite file in --out)")
     parser.add_argument("--study", help="the study name (default: from the recipe and budget)")
     parser.add_argument("--subset", type=int, help="train on this many training images (default: all)")
@@ -410,6 +411,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument("--epochs", type=int, help="epochs per run (default: the recipe's)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--sampler-seed", type=int, default=0)
+    parser.add_argument(
+        "--best-lr-baselines", action="store_true", help="also run the baselines at the best trial's peak LR"
+    )
     parser.add_argument("--render", type=Path, metavar="JSON", help="only write the markdown report of a saved run")
     args = parser.parse_args(argv)
     if args.render is not None:

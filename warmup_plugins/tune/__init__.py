@@ -11,6 +11,13 @@ warmup diagnosis, lasting studies and their report.
 * :mod:`.report`: the best trials and the PNGs of ``warmup-plugins tune-report``.
 """
 
+try:
+    import optuna  # noqa: F401
+except ImportError as error:
+    raise ImportError(
+        "warmup_plugins.tune needs optuna, which is not installed: pip install warmup_plugins[tune]"
+    ) from error
+
 from .reporting import PRUNE_ON, TimmReporter, TorchReporter, TrialReporter, trial_record
 from .space import DECAY_CHOICES, WARMUP_CHOICES, SearchSpace, Suggestion, grid, suggest_schedule
 from .study import DEFAULT_STORAGE, create_study, load_study, open_storage, optimize

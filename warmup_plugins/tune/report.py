@@ -137,9 +137,13 @@ def _edges(values: list[float], bins: int, log: bool) -> list[float]:
     low, high = min(values), max(values)
     if low == high:
         return [low * 0.9, high * 1.1] if log else [low - 0.5, high + 0.5]
-    if log:
-        a, b = math.log(low), math.log(high)
+    if log:  # a 2% margin on each side, so that the extreme trials lie inside the edge cells
+        a, b = (
+            math.log(low) - 0.02 * (math.log(high) - math.log(low)),
+            math.log(high) + 0.02 * (math.log(high) - math.log(low)),
+        )
         return [math.exp(a + (b - a) * i / bins) for i in range(bins + 1)]
+    low, high = low - 0.02 * (high - low), high + 0.02 * (high - low)
     return [low + (high - low) * i / bins for i in range(bins + 1)]
 
 
@@ -180,7 +184,7 @@ def plot_lr_warmup_heatmap(study: optuna.Study, path: str | Path, bins: int = 5)
                         ha="center",
                         va="center",
                         fontsize=7,
-                        color="white",
+                        bbox={"facecolor": "white", "alpha": 0.6, "linewidth": 0},
                     )
         ax.scatter([p.warmup_steps for p in points], [p.peak_lr for p in points], s=8, c="red", label="trials")
         ax.set_yscale("log")

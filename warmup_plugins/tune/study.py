@@ -91,6 +91,10 @@ def create_study(
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
     """An existing study; an unknown name is a ``ValueError`` listing the storage's studies."""
+    if isinstance(storage, str) and storage.startswith("sqlite:///"):
+        path = storage[len("sqlite:///") :]
+        if path != ":memory:" and not Path(path).is_file():
+            raise ValueError(f"cannot open the storage {storage!r}: there is no file {path}")
     opened = open_storage(storage)
     names = [s.study_name for s in optuna.get_all_study_summaries(opened, include_best_trial=False)]
     if study_name not in names:
