@@ -12,8 +12,9 @@ trains every seed (``--seeds``, at least 2) epoch by epoch and reports their mea
 the same budget (epochs, images, seeds) it then trains, untuned in every sense: the recipe's own
 warmup, the untuned warmup (``W = 2 / (1 - beta2)`` from Adam; SGD recipes have none) and an
 ``AdaptiveWarmup`` of the recipe's length, each at the recipe's peak LR (and, with
-``--best-lr-baselines``, again at the best trial's peak LR). The report compares them with the best trial and gives the tuning cost: the training
-updates (and seconds) the search spent in all, and until its running best first beat each baseline.
+``--best-lr-baselines``, again at the best trial's peak LR). The report compares them with the best
+trial and gives the tuning cost: the training updates (and seconds) the search spent in all, and
+until its running best first beat each baseline.
 """
 
 from __future__ import annotations
