@@ -176,3 +176,4 @@ def test_optunas_own_pruner_acts_on_the_epoch_reports():
     study.optimize(torch_objective([]), n_trials=1)
     trial = study.trials[0]
     assert trial.state == optuna.trial.TrialState.PRUNED and list(trial.intermediate_values) == [0]
+    assert trial.user_attrs["pruned_by"].startswith("pruner: Optuna's pruner stopped the trial at epoch 0")

@@ -6,7 +6,7 @@ Per update, the record's new rows are checked: a non-finite loss prunes at once;
 and a finding of a kind in ``prune_on`` (spike, non-finite loss, divergence) prunes the trial:
 ``optuna.TrialPruned`` is raised with the finding's message, and the trial keeps it in
 ``user_attrs['pruned_by']``. Per epoch, the validation metric goes to ``trial.report(value, epoch)``
-and Optuna's own pruner decides (``trial.should_prune()``). The record is kept in the trial's
+and Optuna's own pruner decides (``trial.should_prune()``; ``pruned_by`` then starts with ``'pruner:'``). The record is kept in the trial's
 ``user_attrs[record_key]`` (plain data) at every epoch and when pruning, so any trial can be plotted
 and diagnosed later: :func:`trial_record` rebuilds it.
 
@@ -110,7 +110,7 @@ class TrialReporter:
         self.trial.report(value, epoch)
         self.keep()
         if self.trial.should_prune():
-            raise optuna.TrialPruned(f"Optuna's pruner stopped the trial at epoch {epoch} (value {value:.4g})")
+            self._prune(f"pruner: Optuna's pruner stopped the trial at epoch {epoch} (value {value:.4g})")
 
     def keep(self) -> None:
         """Store the record in the trial's ``user_attrs[record_key]``."""
