@@ -48,10 +48,13 @@ TUNED_TYPES = ("none", "linear", "exponential", "cosine", "constant")
 class SeedRun:
     """One seed of one configuration: model, optimizer, ``WarmupLR`` with a record, and its reporter."""
 
-    def __init__(self, trainer: Trainer, recipe: Recipe, kwargs: dict, trial: optuna.trial.BaseTrial, key: str):
+    def __init__(
+        self, trainer: Trainer, recipe: Recipe, suggestion: Suggestion, trial: optuna.trial.BaseTrial, key: str
+    ):
         self.trainer, self.model = trainer, trainer.model()
         self.optimizer = recipe.optimizer(self.model)
-        self.scheduler = WarmupLR(self.optimizer, record=True, **kwargs)
+        # scheduler_kwargs() per scheduler: each seed's run needs its own AdaptiveWarmup
+        self.scheduler = WarmupLR(self.optimizer, record=True, **suggestion.scheduler_kwargs())
         self.reporter = TorchReporter(trial, self.scheduler, record_key=key, prune_on=_prune_on(trial))
         self.loss_fn = recipe.loss()
         self.updates = 0
@@ -80,7 +83,7 @@ def _prune_on(trial: optuna.trial.BaseTrial) -> tuple[str, ...]:
 def train_config(
     trial: optuna.trial.BaseTrial,
     recipe: Recipe,
-    kwargs: dict,
+    suggestion: Suggestion,
     data: tuple[Split, Split],
     args: argparse.Namespace,
     label: str,
@@ -92,7 +95,7 @@ def train_config(
     train, test = data
     trainers = [Trainer(recipe, train, test, args.device, seed, None) for seed in args.seeds]
     runs = [
-        SeedRun(t, recipe, kwargs, trial, "record" if i == 0 else f"record_seed{seed}")
+        SeedRun(t, recipe, suggestion, trial, "record" if i == 0 else f"record_seed{seed}")
         for i, (t, seed) in enumerate(zip(trainers, args.seeds))
     ]
     accuracy: list[list[float]] = [[] for _ in runs]
@@ -127,8 +130,11 @@ def _mean(accuracy: list[list[float]]) -> float:
     return statistics.fmean(a[-1] for a in accuracy)
 
 
-def baselines(recipe: Recipe, peak_lrs: dict[str, float], data, args, total: int) -> list[dict[str, Any]]:
-    """The recipe's warmup, the untuned and the adaptive warmup, at each of ``peak_lrs``, no search."""
+def baselines(
+    recipe: Recipe, peak_lrs: dict[str, float], data, args, total: int, done: set[tuple[str, str]] = frozenset()
+) -> list[dict[str, Any]]:
+    """The recipe's warmup, the untuned and the adaptive warmup, at each of ``peak_lrs``, no search
+    (those already ``done``, as ``(warmup, lr_from)`` pairs, are left out)."""
     fraction = recipe.warmup_epochs / RECIPES[recipe.name].epochs
     warmup = max(1, round(fraction * total))
     start = recipe.start_lr / recipe.peak_lr
@@ -145,12 +151,12 @@ def baselines(recipe: Recipe, peak_lrs: dict[str, float], data, args, total: int
     out = []
     for where, lr in peak_lrs.items():
         for name, (kwargs, adaptive) in configs.items():
+            if (name, where) in done:
+                continue
             label = f"{name} @ {where} LR {lr:.3g}"
             tqdm.write(f"baseline: {label}")
             suggestion = Suggestion(name, kwargs, adaptive, lr)
-            result = train_config(
-                optuna.trial.FixedTrial({}), recipe.with_(peak_lr=lr), suggestion.scheduler_kwargs(), data, args, label
-            )
+            result = train_config(optuna.trial.FixedTrial({}), recipe.with_(peak_lr=lr), suggestion, data, args, label)
             acc = [a[-1] for a in result["accuracy"]]
             row = {"label": label, "warmup": name, "peak_lr": lr, "lr_from": where, "schedule_kwargs": kwargs}
             row.update(accuracy_mean=statistics.fmean(acc), accuracy_std=statistics.stdev(acc), accuracy=acc)
@@ -165,7 +171,7 @@ def reuse_baselines(path: Path, recipe: Recipe, train_images: int, test_images: 
     """The baselines of an earlier run on the same budget (recipe, images, seeds), e.g. run in a second process."""
     earlier = json.loads(path.read_text())
     same = (earlier["recipe"], earlier["train_images"], earlier["test_images"], earlier["config"]["seeds"])
-    if same != (recipe.__dict__, train_images, test_images, seeds):
+    if same != (json.loads(json.dumps(recipe.__dict__)), train_images, test_images, seeds):
         raise SystemExit(f"--baselines-from {path}: that run had another budget (recipe, images or seeds)")
     return earlier["baselines"]
 
@@ -191,12 +197,13 @@ def trial_rows(study: optuna.Study) -> list[dict[str, Any]]:
 
 
 def cost_to_beat(trials: list[dict[str, Any]], target: float) -> dict[str, Any] | None:
-    """The first trial whose value beats ``target``, with the updates and seconds spent up to it."""
+    """The first complete trial whose value beats ``target``, with the updates and seconds spent up to it
+    (a pruned trial's value is its last report, not a finished run's: it only counts as cost)."""
     updates = seconds = 0.0
     for i, t in enumerate(trials):
         updates += (t["cost"] or {}).get("updates", 0)
         seconds += (t["cost"] or {}).get("seconds", 0.0)
-        if t["value"] is not None and t["value"] > target:
+        if t["state"] == "COMPLETE" and t["value"] > target:
             return {"trial": t["number"], "trials": i + 1, "updates": updates, "seconds": seconds}
     return None
 
@@ -256,7 +263,8 @@ def render(result: dict[str, Any]) -> str:
             cost = "the search never beat it"
         else:
             cost = (
-                f"trial {reach['trial']} ({reach['trials']} trials, {reach['updates'] / per_run:.1f} runs,"
+                f"trial {reach['trial']} ({reach['trials']} trial{'s' * (reach['trials'] > 1)},"
+                f" {reach['updates'] / per_run:.1f} runs,"
                 f" {reach['seconds'] / 60:.1f} min)"
             )
         warm = b["warmup_updates"] or b["schedule_kwargs"].get("warmup_steps")
@@ -273,6 +281,16 @@ def render(result: dict[str, Any]) -> str:
         "The baselines cost one configuration each (one run per seed); the tuning cost counts every update the",
         "search trained (pruned trials included) up to the first trial whose mean accuracy beat the baseline.",
     ]
+    for b in result["baselines"]:
+        twin = [r for r in result["baselines"] if r["warmup"] == "recipe warmup" and r["lr_from"] == b["lr_from"]]
+        nominal = b["schedule_kwargs"].get("warmup_steps")
+        if b["warmup"] == "adaptive" and twin and set(b["warmup_updates"] or []) == {nominal}:
+            same = "the same accuracies as" if b["accuracy"] == twin[0]["accuracy"] else "unlike"
+            lines += [
+                "",
+                f"At the {b['lr_from']} LR the adaptive warmup saw no spike: it took its nominal {nominal} updates,"
+                f" so it ran the recipe's fixed warmup ({same} that row).",
+            ]
     untuned = [b for b in result["baselines"] if b["warmup"] == "untuned" and not b["decays"]]
     if untuned:
         w = untuned[0]["untuned_warmup_steps"]
@@ -282,12 +300,19 @@ def render(result: dict[str, Any]) -> str:
             " as published (a linear rise that never reaches the peak LR, no decay), so it is compared here only at"
             f" a budget it was not designed for (it reaches {(per_run + 1) / w:.0%} of the peak).",
         ]
-    lines += ["", "| trial | state | warmup | updates | start | peak LR | accuracy | pruned by / error |"]
+    lines += [
+        "",
+        "Every trial (a pruned trial's accuracy is the mean at the epoch it was stopped; a trial stopped by the warmup"
+        " diagnosis inside an epoch has none):",
+        "",
+        "| trial | state | warmup | updates | start | peak LR | accuracy | pruned by / error |",
+    ]
     lines.append("| ---: | --- | --- | ---: | ---: | ---: | ---: | --- |")
     for t in trials:
         p = t["params"]
         value = "" if t["value"] is None else f"{t['value']:.2%}"
-        why = (t["pruned_by"] or t["error"] or "").replace("|", "/")[:110]
+        why = t["pruned_by"] or t["error"] or ("Optuna's median pruner" if t["state"] == "PRUNED" else "")
+        why = why.replace("|", "/")[:110]
         lines.append(
             f"| {t['number']} | {t['state'].lower()} | {p.get('warmup_type', '')} | {t['warmup_steps']} |"
             f" {p.get('start_factor', 0):.3g} | {p.get('peak_lr', 0):.3g} | {value} | {why} |"
@@ -307,17 +332,25 @@ def plot_search_cost(result: dict[str, Any], path: Path) -> Path:
     xs, ys, spent, best = [], [], 0.0, -math.inf
     for t in result["trials"]:
         spent += (t["cost"] or {}).get("updates", 0) / per_run
-        if t["value"] is not None:
+        if t["state"] == "COMPLETE":
             best = max(best, t["value"])
         if math.isfinite(best):
             xs.append(spent)
             ys.append(best)
     fig, ax = plt.subplots(figsize=(7, 4.2))
     ax.step(xs, [100 * y for y in ys], where="post", color="black", label="tuned: best so far")
-    colors = plt.get_cmap("tab10")
-    for i, b in enumerate(result["baselines"]):
+    colors = {"recipe warmup": "tab:blue", "adaptive": "tab:green", "untuned": "tab:orange"}
+    widths = {"recipe warmup": 4.0, "adaptive": 1.5, "untuned": 1.5}  # wide below thin: equal lines stay visible
+    for b in result["baselines"]:
         style = "-" if b["lr_from"] == "recipe" else "--"
-        ax.axhline(100 * b["accuracy_mean"], color=colors(i % 3), linestyle=style, label=b["label"])
+        ax.axhline(
+            100 * b["accuracy_mean"],
+            color=colors[b["warmup"]],
+            linestyle=style,
+            linewidth=widths[b["warmup"]],
+            alpha=0.5 if b["warmup"] == "recipe warmup" else 1.0,
+            label=b["label"],
+        )
     ax.set_xlabel("search cost: training runs' worth of updates (all seeds, pruned trials included)")
     ax.set_ylabel("test accuracy (%), mean over seeds")
     ax.set_title(f"{result['recipe']['name']}: tuned warmup vs no search")
@@ -353,16 +386,18 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     args.out.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{args.out / f'tune_{name}.db'}"
     study_name = args.study or f"{name}-{len(train)}img-{recipe.epochs}ep"
-    sampler = optuna.samplers.TPESampler(seed=args.sampler_seed, n_startup_trials=max(2, min(10, args.trials // 2)))
     pruner = optuna.pruners.MedianPruner(n_startup_trials=4, n_warmup_steps=1)
-    study = create_study(study_name, storage=storage, sampler=sampler, pruner=pruner, space=space)
+    study = create_study(study_name, storage=storage, pruner=pruner, space=space)
+    # a resumed study gets a new sampler seed: the same seed would replay the first run's random start-up trials
+    study.sampler = optuna.samplers.TPESampler(
+        seed=args.sampler_seed + len(study.trials), n_startup_trials=max(2, min(10, args.trials // 2))
+    )
     start = time.perf_counter()
 
     def objective(trial: optuna.Trial) -> float:
         suggestion = suggest_schedule(trial, total_steps=total, space=space)
         lr_recipe = recipe.with_(peak_lr=suggestion.peak_lr)
-        kwargs = suggestion.scheduler_kwargs()
-        result = train_config(trial, lr_recipe, kwargs, (train, test), args, f"trial {trial.number}")
+        result = train_config(trial, lr_recipe, suggestion, (train, test), args, f"trial {trial.number}")
         return _mean(result["accuracy"])
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -380,10 +415,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     peak_lrs = {"recipe": recipe.peak_lr}
     if done and args.best_lr_baselines:
         peak_lrs["best trial's"] = max(done, key=lambda t: t["value"])["params"]["peak_lr"]
+    reused = []
     if args.baselines_from is not None:
-        base = reuse_baselines(args.baselines_from, recipe, len(train), len(test), args.seeds)
-    else:
-        base = baselines(recipe, peak_lrs, (train, test), args, total)
+        reused = reuse_baselines(args.baselines_from, recipe, len(train), len(test), args.seeds)
+    reused = [b for b in reused if b["warmup"] not in args.rerun_baselines]
+    done_pairs = {(b["warmup"], b["lr_from"]) for b in reused}
+    base = reused + baselines(recipe, peak_lrs, (train, test), args, total, done_pairs)
     stem = f"tune_{name}" + ("_quick" if args.quick else "")
     result = {
         "benchmark": "tune",
@@ -432,13 +469,17 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument(
         "--baselines-from", type=Path, metavar="JSON", help="reuse the baselines of a run on the same budget"
     )
+    parser.add_argument(
+        "--rerun-baselines", nargs="+", default=[], metavar="WARMUP", help="with --baselines-from: run these again"
+    )
     parser.add_argument("--render", type=Path, metavar="JSON", help="only write the markdown report of a saved run")
     args = parser.parse_args(argv)
     if args.render is not None:
         result = json.loads(args.render.read_text())
         path = args.render.with_suffix(".md")
         path.write_text(render(result))
-        print(f"wrote {path}")
+        cost = plot_search_cost(result, args.render.with_name(args.render.stem + "_cost.png"))
+        print(f"wrote {path} and {cost}")
         return None
     torch.backends.cudnn.benchmark = True
     result = run(args)

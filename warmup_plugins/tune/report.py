@@ -205,12 +205,12 @@ def plot_importances(study: optuna.Study, path: str | Path) -> Path:
         raise ValueError(f"parameter importances need at least 2 complete trials; the study has {len(complete)}")
     importances = optuna.importance.get_param_importances(study)
     names = list(importances)[::-1]
-    fig, ax = plt.subplots(figsize=(6, 0.5 * len(names) + 1.5))
+    fig, ax = plt.subplots(figsize=(6.5, 0.5 * len(names) + 1.8))
     ax.barh(names, [importances[n] for n in names], color="tab:blue")
     for i, n in enumerate(names):
         ax.text(importances[n], i, f" {importances[n]:.2f}", va="center", fontsize=8)
-    ax.set_xlabel("importance (optuna.importance.get_param_importances, normalized)")
-    ax.set_title(f"{study.study_name}: parameter importances ({len(complete)} complete trials)")
+    ax.set_xlabel("importance (optuna.importance.get_param_importances, sums to 1)")
+    ax.set_title(f"{study.study_name}\nparameter importances from {len(complete)} complete trials", fontsize=10)
     ax.set_xlim(0, max(importances.values(), default=1) * 1.2 or 1)
     return _save(fig, Path(path))
 

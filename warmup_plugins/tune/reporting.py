@@ -6,9 +6,10 @@ Per update, the record's new rows are checked: a non-finite loss prunes at once;
 and a finding of a kind in ``prune_on`` (spike, non-finite loss, divergence) prunes the trial:
 ``optuna.TrialPruned`` is raised with the finding's message, and the trial keeps it in
 ``user_attrs['pruned_by']``. Per epoch, the validation metric goes to ``trial.report(value, epoch)``
-and Optuna's own pruner decides (``trial.should_prune()``; ``pruned_by`` then starts with ``'pruner:'``). The record is kept in the trial's
-``user_attrs[record_key]`` (plain data) at every epoch and when pruning, so any trial can be plotted
-and diagnosed later: :func:`trial_record` rebuilds it.
+and Optuna's own pruner decides (``trial.should_prune()``; ``pruned_by`` then starts with
+``'pruner:'``). The record is kept in the trial's ``user_attrs[record_key]`` (plain data) at every
+epoch and when pruning, so any trial can be plotted and diagnosed later: :func:`trial_record`
+rebuilds it.
 
 One helper per loop shape: :class:`TorchReporter` wraps a ``WarmupLR``, :class:`TimmReporter` a timm
 ``WarmupScheduler``; ``warmup_plugins.tune.fastai.TrialCallback`` is the fastai one.

@@ -167,7 +167,10 @@ class Suggestion:
         return WarmupSchedule(**resolve_untuned(self.schedule_kwargs, groups, "Suggestion.schedule_for"))
 
     def scheduler_kwargs(self) -> dict[str, Any]:
-        """The adapters' keyword arguments: the schedule's fields, plus ``adaptive=AdaptiveWarmup()`` if adaptive."""
+        """The adapters' keyword arguments: the schedule's fields, plus ``adaptive=AdaptiveWarmup()`` if adaptive.
+
+        Call it once per scheduler: each call gives a fresh ``AdaptiveWarmup``, and two schedulers sharing one
+        would both move its clock."""
         return {**self.schedule_kwargs, **({"adaptive": AdaptiveWarmup()} if self.adaptive else {})}
 
     @property
