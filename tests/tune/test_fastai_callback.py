@@ -101,4 +101,4 @@ def test_without_fastai_or_optuna_the_errors_name_the_install():
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert "pip install fastai" in lines[0]
-    assert "pip install warmup_plugins[tune]" in lines[1]
+    assert "pip install optuna" in lines[1]

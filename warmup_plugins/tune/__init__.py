@@ -14,9 +14,7 @@ warmup diagnosis, lasting studies and their report.
 try:
     import optuna  # noqa: F401
 except ImportError as error:
-    raise ImportError(
-        "warmup_plugins.tune needs optuna, which is not installed: pip install optuna"
-    ) from error
+    raise ImportError("warmup_plugins.tune needs optuna, which is not installed: pip install optuna") from error
 
 from .reporting import PRUNE_ON, TimmReporter, TorchReporter, TrialReporter, trial_record
 from .space import DECAY_CHOICES, WARMUP_CHOICES, SearchSpace, Suggestion, grid, suggest_schedule

@@ -13,10 +13,7 @@ from __future__ import annotations
 try:
     import fastai  # noqa: F401
 except ImportError as error:
-    raise ImportError(
-        "warmup_plugins.tune.fastai needs fastai, which is not installed: pip install fastai "
-        "(or pip install warmup_plugins[fastai,tune])"
-    ) from error
+    raise ImportError("warmup_plugins.tune.fastai needs fastai, which is not installed: pip install fastai") from error
 
 from typing import Any
 
