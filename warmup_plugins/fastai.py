@@ -425,7 +425,7 @@ class WarmupCallback(Callback):
         self.schedules = {name: _resolve(_untuned(spec, hypers), fit, name) for name, spec in self.specs.items()}
         self._writers = [_HyperWriter(self.learn.opt, name, s) for name, s in self.schedules.items()]
         self._fit = fit
-        bind_adaptive(self.adaptive, self.schedules["lr"])
+        bind_adaptive(self.adaptive, self.schedules["lr"], self.learn.opt.param_groups)
         if self.record is not None:
             self.record.meta.update(
                 schedule=_first(self.schedules["lr"]).to_dict(),

@@ -102,7 +102,7 @@ class WarmupScheduler(Scheduler):
         _seam.check_range(optimizer.param_groups, "lr", self._bases, self._factors, "WarmupScheduler")
         if adaptive is not None and t_in_epochs:
             raise ValueError("WarmupScheduler: an adaptive warmup follows updates; use t_in_epochs=False")
-        self.adaptive = bind_adaptive(adaptive, self.schedule)
+        self.adaptive = bind_adaptive(adaptive, self.schedule, optimizer.param_groups)
         self.record = new_record(record, "timm", self.schedule)
         if self.record is not None:
             self.record.meta["base_lrs"] = list(self._bases)

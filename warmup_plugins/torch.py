@@ -80,7 +80,7 @@ class WarmupLR(LRScheduler):
         self.schedule = _seam.build_schedule(schedule, schedule_kwargs, "WarmupLR", optimizer.param_groups)
         self._factors = _seam.per_group(self.schedule, len(optimizer.param_groups), "WarmupLR")
         _checks.integer("last_epoch", last_epoch, low=-1)
-        self.adaptive = bind_adaptive(adaptive, self.schedule)
+        self.adaptive = bind_adaptive(adaptive, self.schedule, optimizer.param_groups)
         self.record = new_record(record, "torch", self.schedule)
         super().__init__(optimizer, last_epoch)
         if self.record is not None:

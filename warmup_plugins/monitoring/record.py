@@ -141,7 +141,13 @@ def new_record(record: object, adapter: str, schedule: object) -> TrainingRecord
 
 
 def note_adaptive(record: TrainingRecord | None, adaptive: object) -> None:
-    """Keep in ``meta['warmup_updates']`` when an adaptive warmup finished (the diagnosis judges by it)."""
+    """Keep in ``meta['warmup_updates']`` when an adaptive warmup finished (the diagnosis judges by it),
+    and its ``report()`` in ``meta['adaptive']`` (a too-high peak, the start it chose)."""
+    if record is None:
+        return
     done = getattr(adaptive, "warmup_done_at", None)
-    if record is not None and done is not None:
+    if done is not None:
         record.meta["warmup_updates"] = done
+    report = getattr(adaptive, "report", None)
+    if callable(report):
+        record.meta["adaptive"] = report()
