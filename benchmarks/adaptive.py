@@ -321,7 +321,7 @@ def main(argv: list[str] | None = None) -> dict:
     args = parse(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
-    start = time.perf_counter()
+    start, env = time.perf_counter(), environment(args.device)  # the commit the run starts from
     if args.quick:
         train, test = synthetic_cifar10(args.images, args.test_images, args.device)
     elif args.data is None:
@@ -348,7 +348,7 @@ def main(argv: list[str] | None = None) -> dict:
             peaks[f"{peak:g}"] = methods
     result = {
         "benchmark": "adaptive",
-        "environment": environment(args.device),
+        "environment": env,
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "steps_per_epoch": spe,
         "total_updates": spe * args.epochs,

@@ -105,6 +105,6 @@ class UpdateSize:
 
 
 def _total_norm(norms: Sequence[torch.Tensor]) -> torch.Tensor:
-    """``sqrt(sum n_i^2)`` of per-tensor norms (on the first one's device)."""
-    device = norms[0].device
-    return torch.linalg.vector_norm(torch.stack([n.to(device, torch.float32) for n in norms]))
+    """``sqrt(sum n_i^2)`` of per-tensor norms (on the first one's device, in float32 at least)."""
+    device, dtype = norms[0].device, torch.promote_types(norms[0].dtype, torch.float32)
+    return torch.linalg.vector_norm(torch.stack([n.to(device, dtype) for n in norms]))
