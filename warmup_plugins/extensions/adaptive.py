@@ -163,7 +163,7 @@ class AdaptiveWarmup:
             self.probing = self.probe and self._warmup > 0
         if self._warmup == 0 and self.warmup_done_at is None:
             self.warmup_done_at = 0
-        if self._measuring and (self.updates + 1) % self.measure_every == 0:
+        if param_groups is not None and self._measuring and (self.updates + 1) % self.measure_every == 0:
             self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
         return self
 
@@ -442,6 +442,7 @@ def load_adaptive(adaptive: AdaptiveWarmup | None, state: object, schedule: obje
         )
     if adaptive is not None:
         trial = AdaptiveWarmup().bind(schedule)  # type: ignore[arg-type]
+        trial._sizes = None if adaptive._sizes is None else UpdateSize(adaptive._sizes.groups)  # checks the snapshot
         trial.load_state_dict(state)  # type: ignore[arg-type]  # a dry run: raises first
         adaptive.bind(schedule)  # type: ignore[arg-type]
         adaptive.load_state_dict(state)  # type: ignore[arg-type]
