@@ -2,6 +2,7 @@
 adapters, and the too-high peak as the record and ``diagnose`` report it."""
 
 import io
+import math
 
 import pytest
 import torch
@@ -157,3 +158,21 @@ def test_peak_too_high_in_the_record_and_diagnose():
     assert finding.step == 17 and "peak LR is too high" in finding.message
     (suggestion,) = finding.suggestions
     assert suggestion.action == "lower_peak_lr" and suggestion.value == float(f"{0.1 * factor:.2g}")
+
+
+def test_after_a_too_high_peak_is_reported_the_size_no_longer_holds():
+    w = torch.ones(100, dtype=torch.float64, requires_grad=True)
+    ctl = AdaptiveWarmup(update_target=0.1, stall_patience=3).bind(SCHED, [[w]])
+    out = []
+    for _ in range(40):
+        r = 0.9 if SCHED(ctl.clock) >= 0.6 else 0.01  # updates grow too large near the peak
+        with torch.no_grad():
+            w.mul_(1 / (1 - r))
+        out.append(ctl.observe(1.0))
+    flagged = ctl.peak_too_high_at
+    assert flagged is not None and ctl.size_holds == 3 and ctl.peak_factor is None
+    held = out[flagged - 1]
+    assert out[flagged - 4 : flagged] == [held] * 4  # three stalls near the peak
+    steps = [b - a for a, b in zip(out[flagged - 1 : ctl.warmup_done_at - 1], out[flagged : ctl.warmup_done_at - 1])]
+    assert steps and all(s == 1 for s in steps)  # then the nominal pace up to the peak
+    assert ctl.warmup_done_at == flagged + math.ceil(20 - held)

@@ -16,7 +16,10 @@ of the losses judged stable; the gradient norm against the average ``G`` of the 
   :mod:`~warmup_plugins.extensions.update_size`), and the clock goes to the furthest ``s'`` in
   ``[s, s + max_rate]`` with ``f(s') <= f(s) * update_target / r`` (the update size grows in
   proportion to the LR), so the next update's ``r`` stays near ``update_target``; ``r`` above the
-  target holds the clock. Updates in between reuse the last rate.
+  target holds the clock. Updates in between reuse the last rate. ``update_target`` defaults to 0.05
+  (each update moves the weights by 5% of their norm): on the seed CNN with Adam, the relative update
+  of the first updates from the initial weights is 0.2-0.9 at LRs 0.003-0.03 (the loss jumps), while
+  a calm 1-epoch linear warmup to 0.03 keeps it near 0.05; ``None`` turns the signal off.
 
 ``probe=True`` first runs a catapult probe (Kalra & Barkeshli, 2024): each stable update doubles
 ``f(s)``, for at most ``probe_updates`` updates; at the first spike (or ``r`` over the target) the
@@ -25,9 +28,11 @@ there. ``start_factor`` reports the factor it starts from (``f(0)`` without the 
 
 A too-high peak: an update of the warmup whose clock does not advance while ``f(s) >= stall_level * P``
 is a stall. After ``stall_patience`` stalls, ``peak_too_high_at`` is set (that update) and ``suggested_peak_factor``
-``= f(s) / P`` (the peak LR to use, as a fraction of the one given); with ``cap_peak=True`` the warmup
-ends there and the decay starts from its point ``s_d`` where ``f(s_d) = f(s)``: the effective peak is
-``f(s)`` (``peak_factor``).
+``= f(s) / P`` (the peak LR to use, as a fraction of the one given). Then, by default, the update size
+no longer holds the clock (stable updates advance it by 1, the nominal pace, so the warmup does not
+stall for ever; the loss rules still apply); with ``cap_peak=True`` the warmup ends there instead and
+the decay starts from its point ``s_d`` where ``f(s_d) = f(s)``: the effective peak is ``f(s)``
+(``peak_factor``).
 
 The warmup ends at update ``k_w`` when ``s`` reaches ``W``, at the latest at ``cap = min(T,
 max(max_warmup_factor * W, max_warmup_fraction * T))``: the clock never falls behind
@@ -211,7 +216,9 @@ class AdaptiveWarmup:
         elif verdict == "spike":
             self.holds += 1
         else:
-            if size is not None:
+            if self.peak_too_high_at is not None:
+                self.rate = 1.0  # reported: the nominal pace from here on, not a stall for ever
+            elif size is not None:
                 self.rate = self._rate(size)
                 self.size_holds += self.rate == 0
             self.clock = min(self._warmup, self.clock + self.rate)
