@@ -68,9 +68,11 @@ def test_cap_is_bounded_by_the_total():
     """Issue 10, case 7: max_warmup_factor * W beyond T: the warmup ends by T and the schedule at T."""
     sched = WarmupSchedule(warmup_steps=20, total_steps=30, decay_type="cosine")
     out, ctl = clocks([1.0] + [1e6] * 40, schedule=sched, max_warmup_factor=3.0)
-    assert ctl.cap == 30 and ctl.warmup_done_at == 30
-    assert out[29] == 30 and sched(out[29]) == sched(30)  # update 30 is at T: the end factor
+    assert ctl.cap == 20 and ctl.warmup_done_at == 20  # at most max(W, T / 2): here the nominal warmup
+    assert out[19] == 20 and out[29] == 30 and sched(out[29]) == sched(30)  # update 30 is at T: the end factor
     assert out[35] == 36
+    longer = WarmupSchedule(warmup_steps=10, total_steps=100, decay_type="cosine")
+    assert AdaptiveWarmup(max_warmup_factor=8.0).bind(longer).cap == 50  # 80 > T / 2: half the run
 
 
 def test_after_warmup_the_decay_still_ends_at_total():
@@ -101,7 +103,7 @@ def test_peak_too_high_is_reported_then_the_cap_forces_the_peak():
         ctl.observe(2.0 if SCHED(ctl.clock) > 0.6 else 1.0)
     assert ctl.peak_too_high and ctl.peak_too_high_at == 17  # 12 stable updates, then 5 stalls
     assert ctl.suggested_peak_factor == pytest.approx(SCHED(12) / SCHED(20))
-    assert ctl.warmup_done_at == 60 and ctl.peak_factor is None  # without cap_peak the cap forces the peak
+    assert ctl.warmup_done_at == 50 and ctl.peak_factor is None  # without cap_peak the cap (T / 2) forces the peak
 
 
 def test_cap_peak_lowers_the_effective_peak():

@@ -34,8 +34,9 @@ stall for ever; the loss rules still apply); with ``cap_peak=True`` the warmup e
 the decay starts from its point ``s_d`` where ``f(s_d) = f(s)``: the effective peak is ``f(s)``
 (``peak_factor``).
 
-The warmup ends at update ``k_w`` when ``s`` reaches ``W``, at the latest at ``cap = min(T,
-max(max_warmup_factor * W, max_warmup_fraction * T))``: the clock never falls behind
+The warmup ends at update ``k_w`` when ``s`` reaches ``W``, at the latest at ``cap =
+min(max(max_warmup_factor * W, max_warmup_fraction * T), max(W, T / 2))`` (at most half the run unless
+the nominal warmup is longer, so never past ``T`` and the decay keeps its room): the clock never falls behind
 ``W - (cap - k) * W / max(cap - W, W)`` (the nominal warmup, started at update ``W`` and stretched
 to end at the cap). After it the decay runs over the remaining updates,
 ``s = s_d + (k - k_w) * (T - s_d) / (T - k_w)`` (``s_d = W`` unless capped), so the schedule still
@@ -190,7 +191,7 @@ class AdaptiveWarmup:
         """The update by which the warmup ends at the latest."""
         cap = self.max_warmup_factor * self._warmup
         if math.isfinite(self._total):
-            cap = min(self._total, max(cap, self.max_warmup_fraction * self._total))
+            cap = min(max(cap, self.max_warmup_fraction * self._total), max(self._warmup, self._total / 2))
         return cap
 
     # ------------------------------------------------------------------ the clock
