@@ -17,6 +17,7 @@ SCHED = WarmupSchedule(warmup_steps=20, total_steps=100, decay_type="cosine")
 
 
 def clocks(losses, grads=None, schedule=SCHED, **kw):
+    kw.setdefault("max_warmup_factor", 3.0)  # room to stretch W = 20 (the default 1 allows max(W, T / 4) = 25)
     ctl = AdaptiveWarmup(**kw).bind(schedule)
     grads = grads or [None] * len(losses)
     return [ctl.observe(loss, g) for loss, g in zip(losses, grads)], ctl
@@ -103,7 +104,7 @@ def test_peak_too_high_is_reported_then_the_cap_forces_the_peak():
         ctl.observe(2.0 if SCHED(ctl.clock) > 0.6 else 1.0)
     assert ctl.peak_too_high and ctl.peak_too_high_at == 17  # 12 stable updates, then 5 stalls
     assert ctl.suggested_peak_factor == pytest.approx(SCHED(12) / SCHED(20))
-    assert ctl.warmup_done_at == 50 and ctl.peak_factor is None  # without cap_peak the cap (T / 2) forces the peak
+    assert ctl.warmup_done_at == 25 and ctl.peak_factor is None  # without cap_peak the cap max(W, T / 4) forces it
 
 
 def test_cap_peak_lowers_the_effective_peak():

@@ -95,7 +95,7 @@ class AdaptiveWarmup:
     grad_factor: float = 5.0
     rollback_fraction: float = 0.1
     ema_beta: float = 0.9
-    max_warmup_factor: float = 3.0
+    max_warmup_factor: float = 1.0
     max_warmup_fraction: float = 0.25
     update_target: float | None = 0.05
     max_rate: float = 4.0
