@@ -11,8 +11,10 @@ The snapshot is a copy of the weights (the model's size again in memory).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
 
-import torch
+if TYPE_CHECKING:  # torch is imported where it is used: importing the package does not load it
+    import torch
 
 __all__ = ["UpdateSize", "param_lists"]
 
@@ -20,6 +22,8 @@ __all__ = ["UpdateSize", "param_lists"]
 def param_lists(param_groups: object) -> list[list[torch.Tensor]]:
     """The tensors of each group: torch's ``optimizer.param_groups`` (dicts with ``'params'``), fastai's
     ``opt.param_groups`` or ``opt.param_lists`` (lists of params); only tensors that require a gradient."""
+    import torch
+
     if isinstance(param_groups, (torch.Tensor, str, bytes, Mapping)) or not isinstance(param_groups, Iterable):
         raise TypeError(
             "param_groups must be a sequence of param groups (optimizer.param_groups, or fastai's "
@@ -54,31 +58,35 @@ class UpdateSize:
         mine = [id(t) for group in self.groups for t in group]
         return mine == [id(t) for group in other.groups for t in group]
 
-    @torch.no_grad()
     def take_snapshot(self) -> None:
         """Copy the current weights (allocated once; copied into in place afterwards)."""
-        if self.snapshot is None:
-            self.snapshot = [[t.detach().clone() for t in group] for group in self.groups]
-        else:
-            for prev, group in zip(self.snapshot, self.groups):
-                torch._foreach_copy_(prev, [t.detach() for t in group])
+        import torch
 
-    @torch.no_grad()
+        with torch.no_grad():
+            if self.snapshot is None:
+                self.snapshot = [[t.detach().clone() for t in group] for group in self.groups]
+            else:
+                for prev, group in zip(self.snapshot, self.groups):
+                    torch._foreach_copy_(prev, [t.detach() for t in group])
+
     def measure(self) -> float | None:
         """The relative update since the snapshot (None if there is none), then a new snapshot."""
+        import torch
+
         if self.snapshot is None:
             self.take_snapshot()
             return None
         ratios = []
-        for prev, group in zip(self.snapshot, self.groups):
-            weights = [t.detach() for t in group]
-            torch._foreach_sub_(prev, weights)  # prev := prev - w = -(the update)
-            step = _total_norm(torch._foreach_norm(prev))
-            size = _total_norm(torch._foreach_norm(weights))
-            ratios.append(torch.where(size > 0, step / size, torch.where(step > 0, torch.inf, 0.0)))
-            torch._foreach_copy_(prev, weights)
-        device = ratios[0].device
-        return float(torch.stack([r.to(device) for r in ratios]).max().item())  # the one host sync
+        with torch.no_grad():
+            for prev, group in zip(self.snapshot, self.groups):
+                weights = [t.detach() for t in group]
+                torch._foreach_sub_(prev, weights)  # prev := prev - w = -(the update)
+                step = _total_norm(torch._foreach_norm(prev))
+                size = _total_norm(torch._foreach_norm(weights))
+                ratios.append(torch.where(size > 0, step / size, torch.where(step > 0, torch.inf, 0.0)))
+                torch._foreach_copy_(prev, weights)
+            device = ratios[0].device
+            return float(torch.stack([r.to(device) for r in ratios]).max().item())  # the one host sync
 
     def snapshot_state(self) -> list[torch.Tensor] | None:
         """The snapshot as one flat list of tensors (for a state dict), or None."""
@@ -86,9 +94,10 @@ class UpdateSize:
             return None
         return [t.detach().clone() for group in self.snapshot for t in group]
 
-    @torch.no_grad()
     def load_snapshot(self, tensors: Sequence[torch.Tensor] | None) -> None:
         """Restore a snapshot saved by :meth:`snapshot_state`; shapes must match the groups."""
+        import torch
+
         if tensors is None:
             self.snapshot = None
             return
@@ -100,11 +109,14 @@ class UpdateSize:
             if not isinstance(saved, torch.Tensor) or saved.shape != param.shape:
                 shape = getattr(saved, "shape", type(saved).__name__)
                 raise ValueError(f"snapshot[{i}]: expected a tensor of shape {tuple(param.shape)}, got {shape}")
-        copies = iter([saved.to(param.device, param.dtype).clone() for saved, param in zip(tensors, flat)])
+        with torch.no_grad():
+            copies = iter([saved.to(param.device, param.dtype).clone() for saved, param in zip(tensors, flat)])
         self.snapshot = [[next(copies) for _ in group] for group in self.groups]
 
 
 def _total_norm(norms: Sequence[torch.Tensor]) -> torch.Tensor:
     """``sqrt(sum n_i^2)`` of per-tensor norms (on the first one's device, in float32 at least)."""
+    import torch
+
     device, dtype = norms[0].device, torch.promote_types(norms[0].dtype, torch.float32)
     return torch.linalg.vector_norm(torch.stack([n.to(device, dtype) for n in norms]))
