@@ -393,9 +393,7 @@ def adaptive_state(adaptive: Any, schedules: Schedules) -> Decoder:
             has = "has" if state is not None else "has no"
             raise ValueError(f"the saved state {has} adaptive warmup and this scheduler does not match")
         if adaptive is not None:
-            trial = copy.deepcopy(adaptive)
-            trial.bind(shared(schedules))
-            trial.load_state_dict(state)
+            adaptive.check_state(state, shared(schedules))
         return state
 
     return decode_adaptive
@@ -422,7 +420,10 @@ def note_schedule(record: TrainingRecord | None, schedules: Schedules, bases: Se
 
 
 def note_adaptive(record: TrainingRecord | None, adaptive: Any) -> None:
-    """Keep in ``meta['warmup_updates']`` when an adaptive warmup finished (the diagnosis judges by it)."""
-    done = getattr(adaptive, "warmup_done_at", None)
-    if record is not None and done is not None:
-        record.meta["warmup_updates"] = done
+    """Keep in ``meta['warmup_updates']`` when an adaptive warmup finished (the diagnosis judges by it),
+    and its ``report()`` in ``meta['adaptive']`` (a too-high peak, the start it chose)."""
+    if record is None:
+        return
+    if adaptive.warmup_done_at is not None:
+        record.meta["warmup_updates"] = adaptive.warmup_done_at
+    record.meta["adaptive"] = adaptive.report()

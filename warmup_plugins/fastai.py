@@ -46,7 +46,7 @@ from .core.decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
 from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
-from .extensions.adaptive import AdaptiveWarmup
+from .extensions.adaptive import AdaptiveWarmup, bind_adaptive
 from .extensions.untuned import UNTUNED_TYPES, resolve_untuned
 from .monitoring.record import TrainingRecord
 
@@ -389,8 +389,10 @@ class WarmupCallback(Callback):
                 f"but fit(start_epoch={start_epoch}) resumes at update {expected}; load the checkpoint saved at "
                 f"the end of epoch {start_epoch - 1}"
             )
+        bind_adaptive(self.adaptive, _seam.shared(writer.schedules), self.learn.opt.param_groups)
         _seam.adaptive_state(self.adaptive, writer.schedules)("the adaptive warmup's saved state", state)
         _seam.restore_adaptive(self.adaptive, state, writer.schedules)
+        self.adaptive.bind(_seam.shared(writer.schedules), self.learn.opt.param_groups)  # measures from here
 
     def _save_adaptive(self) -> None:
         """Keep the adaptive warmup's state in the optimizer's first group, so ``learn.save`` saves it."""

@@ -632,7 +632,11 @@ def test_distributed_scale_lr(base_lr, batch, accumulation, data):
     attempt("global_batch_size", lambda: global_batch_size(batch, accumulation_steps=accumulation, world_size=world))
 
 
-ADAPTIVE_OPTIONS = ("spike_factor", "severe_factor", "grad_factor", "rollback_fraction", "ema_beta", "burn_in")
+ADAPTIVE_OPTIONS = (
+    *("spike_factor", "severe_factor", "grad_factor", "rollback_fraction", "ema_beta", "max_warmup_fraction"),
+    *("update_target", "max_rate", "measure_every", "probe", "probe_updates", "cap_peak"),
+    *("stall_level", "stall_patience"),
+)
 
 
 @fuzz

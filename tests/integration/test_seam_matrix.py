@@ -48,7 +48,7 @@ WRAPPED = {
 SCHEDULE = WarmupSchedule(warmup_steps=W, total_steps=T, decay_type="cosine", end_factor=0.05)
 BUILDERS = {
     "WarmupLR": lambda opt: WarmupLR(opt, SCHEDULE),
-    "WarmupLR adaptive": lambda opt: WarmupLR(opt, SCHEDULE, adaptive=AdaptiveWarmup(burn_in=0)),
+    "WarmupLR adaptive": lambda opt: WarmupLR(opt, SCHEDULE, adaptive=AdaptiveWarmup()),
     **{f"WithWarmup({name})": (lambda opt, make=make: WithWarmup(make(opt), W)) for name, make in WRAPPED.items()},
     "SequentialLR[WarmupLR, CosineAnnealingLR]": lambda opt: SequentialLR(
         opt, [WarmupLR(opt, warmup_steps=W), CosineAnnealingLR(opt, T_max=T - W)], milestones=[W]

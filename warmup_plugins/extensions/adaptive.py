@@ -1,20 +1,53 @@
-"""``AdaptiveWarmup``: a warmup whose progress responds to the training loss and gradient norm.
+"""``AdaptiveWarmup``: a warmup whose progress responds to the loss and to the size of each update.
 
-The schedule is evaluated at a clock ``s`` instead of the update index ``k``. During warmup
-(``s < W``) each observed update moves the clock by a verdict on that update's loss ``L`` (and
-gradient norm ``g``), judged against exponential moving averages of the stable updates so far:
+The schedule ``f`` is evaluated at a clock ``s`` instead of the update index ``k``; ``W`` is the
+schedule's warmup length, ``T`` its total, ``P = f(W)`` its peak. During warmup each observed
+update moves the clock by a verdict on its loss ``L`` and gradient norm ``g``, judged from the
+first update on against a reference no spike can enter: ``R = min(L_0, A)``, ``L_0`` the first
+finite loss (taken at the start LR, on the initial weights) and ``A`` a moving average (``ema_beta``)
+of the losses judged stable; the gradient norm against the average ``G`` of the stable ones:
 
-* stable: ``s += 1``;
-* spike, ``L > spike_factor * EMA(L)`` or ``g > grad_factor * EMA(g)``: ``s`` holds;
-* severe, ``L > severe_factor * EMA(L)`` or a non-finite ``L`` or ``g``:
-  ``s -= max(1, round(rollback_fraction * W))`` (not below 0).
+* severe, ``L > severe_factor * R`` or a non-finite ``L`` or ``g``:
+  ``s -= max(1, round(rollback_fraction * W))`` (not below 0);
+* spike, ``L > spike_factor * R`` or ``g > grad_factor * G``: ``s`` holds;
+* stable: ``s`` advances by the *rate*. Without ``param_groups`` the rate is 1 (the nominal warmup).
+  With them (the adapters pass the optimizer's), the relative update ``r = ||dw|| / ||w||`` of the
+  update just made is measured (largest over the param groups, every ``measure_every`` updates; see
+  :mod:`~warmup_plugins.extensions.update_size`), and the clock goes to the furthest ``s'`` in
+  ``[s, s + max_rate]`` with ``f(s') <= f(s) * update_target / r`` (the update size grows in
+  proportion to the LR), so the next update's ``r`` stays near ``update_target``; ``r`` above the
+  target holds the clock. Updates in between reuse the last rate. ``update_target`` defaults to 0.05
+  (each update moves the weights by 5% of their norm): on the seed CNN with Adam, the relative update
+  of the first updates from the initial weights is 0.2-0.9 at LRs 0.003-0.03 (the loss jumps), while
+  a calm 1-epoch linear warmup to 0.03 keeps it near 0.05; ``None`` turns the signal off.
 
-Spikes are judged only after ``burn_in`` stable updates. ``max_warmup_factor`` caps the warmup: the
-clock never falls behind ``W - (cap - k)`` with ``cap = max_warmup_factor * W``, so the peak is
-reached by update ``cap`` whatever the feedback. Once the warmup ends at update ``k_w``, the decay
-runs over the remaining updates: ``s = W + (k - k_w) * (T - W) / (T - k_w)``, so the schedule still
-ends at ``T``. Everything is plain arithmetic on the observed values: the same feedback gives the
-same clock, and the state dict (plain numbers) resumes it exactly.
+``probe=True`` first runs a catapult probe (Kalra & Barkeshli, 2024): each stable update doubles
+``f(s)``, for at most ``probe_updates`` updates; at the first spike (or ``r`` over the target) the
+clock goes back two doublings (the loss shows an LR one update late), and the warmup goes on from
+there. ``start_factor`` reports the factor it starts from (``f(0)`` without the probe).
+
+A too-high peak: an update of the warmup whose clock does not advance while ``f(s) >= stall_level * P``
+is a stall. After ``stall_patience`` stalls, ``peak_too_high_at`` is set (that update) and ``suggested_peak_factor``
+``= f(s) / P`` (the peak LR to use, as a fraction of the one given). Then, by default, the update size
+no longer holds the clock (stable updates advance it by 1, the nominal pace, so the warmup does not
+stall for ever; the loss rules still apply); with ``cap_peak=True`` the warmup ends there instead and
+the decay starts from its point ``s_d`` where ``f(s_d) = f(s)``: the effective peak is ``f(s)``
+(``peak_factor``).
+
+The warmup ends at update ``k_w`` when ``s`` reaches ``W``, at the latest at ``cap =
+min(max(max_warmup_factor * W, max_warmup_fraction * T), max(W, T / 2))`` (at most half the run unless
+the nominal warmup is longer, so never past ``T`` and the decay keeps its room): the clock never falls behind
+``W - (cap - k) * W / max(cap - W, W)`` (the nominal warmup, started at update ``W`` and stretched
+to end at the cap). After it the decay runs over the remaining updates,
+``s = s_d + (k - k_w) * (T - s_d) / (T - k_w)`` (``s_d = W`` unless capped), so the schedule still
+ends at ``T``. The warmup length a run really took is ``warmup_done_at`` (also kept in a training
+record's ``meta['warmup_updates']``, with :meth:`report` in ``meta['adaptive']``).
+
+Everything is plain arithmetic on the observed values: the same feedback gives the same clock, and
+the state dict resumes it exactly. The state dict is plain data, plus, while a warmup measures
+update sizes, ``'snapshot'``: the weights after the last update (tensors; ``torch.load(weights_only=True)``
+restores them), which the next measurement needs. One ``AdaptiveWarmup`` serves one scheduler:
+binding one that already ran to another optimizer's parameters raises.
 """
 
 from __future__ import annotations
@@ -25,10 +58,32 @@ from typing import Any
 
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
+from .update_size import UpdateSize
 
 __all__ = ["AdaptiveWarmup"]
 
-_STATE = ("updates", "clock", "loss_ema", "grad_ema", "stable_seen", "warmup_done_at", "holds", "rollbacks")
+_STATE = (
+    "updates",
+    "clock",
+    "loss_ref",
+    "loss_ema",
+    "grad_ema",
+    "warmup_done_at",
+    "holds",
+    "rollbacks",
+    "size_holds",
+    "rate",
+    "last_update_size",
+    "probing",
+    "probe_clocks",
+    "start_factor",
+    "stalls",
+    "peak_too_high_at",
+    "suggested_peak_factor",
+    "decay_start",
+    "peak_factor",
+)
+_BISECTIONS = 48
 
 
 @dataclass
@@ -40,16 +95,35 @@ class AdaptiveWarmup:
     grad_factor: float = 5.0
     rollback_fraction: float = 0.1
     ema_beta: float = 0.9
-    burn_in: int = 10
-    max_warmup_factor: float = 3.0
+    max_warmup_factor: float = 1.0
+    max_warmup_fraction: float = 0.25
+    update_target: float | None = 0.05
+    max_rate: float = 4.0
+    measure_every: int = 1
+    probe: bool = False
+    probe_updates: int = 8
+    cap_peak: bool = False
+    stall_level: float = 0.5
+    stall_patience: int = 20
     updates: int = field(default=0, init=False)
     clock: float = field(default=0, init=False)
+    loss_ref: float | None = field(default=None, init=False)
     loss_ema: float | None = field(default=None, init=False)
     grad_ema: float | None = field(default=None, init=False)
-    stable_seen: int = field(default=0, init=False)
     warmup_done_at: int | None = field(default=None, init=False)
     holds: int = field(default=0, init=False)
     rollbacks: int = field(default=0, init=False)
+    size_holds: int = field(default=0, init=False)
+    rate: float = field(default=1.0, init=False)
+    last_update_size: float | None = field(default=None, init=False)
+    probing: bool = field(default=False, init=False)
+    probe_clocks: list[float] = field(default_factory=list, init=False)
+    start_factor: float | None = field(default=None, init=False)
+    stalls: int = field(default=0, init=False)
+    peak_too_high_at: int | None = field(default=None, init=False)
+    suggested_peak_factor: float | None = field(default=None, init=False)
+    decay_start: float | None = field(default=None, init=False)
+    peak_factor: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         n = _checks.number
@@ -58,83 +132,265 @@ class AdaptiveWarmup:
         self.grad_factor = n("grad_factor", self.grad_factor, low=1, low_open=True)
         self.rollback_fraction = n("rollback_fraction", self.rollback_fraction, low=0, high=1)
         self.ema_beta = n("ema_beta", self.ema_beta, low=0, high=1, high_open=True)
-        self.burn_in = _checks.integer("burn_in", self.burn_in, low=0)
         self.max_warmup_factor = n("max_warmup_factor", self.max_warmup_factor, low=1)
+        self.max_warmup_fraction = n("max_warmup_fraction", self.max_warmup_fraction, low=0, high=1)
+        if self.update_target is not None:
+            self.update_target = n("update_target", self.update_target, low=0, low_open=True)
+        self.max_rate = n("max_rate", self.max_rate, low=1)
+        self.measure_every = _checks.integer("measure_every", self.measure_every, low=1)
+        self.probe = _checks.boolean("probe", self.probe)
+        self.probe_updates = _checks.integer("probe_updates", self.probe_updates, low=1)
+        self.cap_peak = _checks.boolean("cap_peak", self.cap_peak)
+        self.stall_level = n("stall_level", self.stall_level, low=0, high=1)
+        self.stall_patience = _checks.integer("stall_patience", self.stall_patience, low=1)
+        self._schedule: WarmupSchedule | None = None
         self._warmup, self._total = 0.0, math.inf
+        self._sizes: UpdateSize | None = None
 
-    def bind(self, schedule: WarmupSchedule) -> AdaptiveWarmup:
-        """Attach to ``schedule`` (its warmup length ``W`` and total ``T``); returns self."""
+    # ------------------------------------------------------------------ binding
+    def bind(self, schedule: WarmupSchedule, param_groups: object = None) -> AdaptiveWarmup:
+        """Attach to ``schedule`` (its ``W``, ``T`` and shape) and, if given, the optimizer's
+        ``param_groups`` whose update sizes it measures (kept when None); returns self."""
         if not isinstance(schedule, WarmupSchedule):
             raise TypeError(
                 f"AdaptiveWarmup needs one WarmupSchedule shared by all param groups, got {type(schedule).__name__}"
             )
         if not schedule.warmup_prefix:
             raise ValueError("AdaptiveWarmup needs a prefix warmup (warmup_prefix=True)")
+        if self.cap_peak and schedule.total_steps is None:
+            raise ValueError("AdaptiveWarmup(cap_peak=True) needs a schedule with total_steps (the decay it lowers)")
+        if param_groups is not None:
+            self._sizes = UpdateSize(param_groups)
+        self._schedule = schedule
         self._warmup = float(schedule.warmup_steps)
         self._total = math.inf if schedule.total_steps is None else float(schedule.total_steps)
-        if self._warmup == 0:
+        if self.updates == 0:
+            self.start_factor = float(schedule(0))
+            self.probing = self.probe and self._warmup > 0
+        if self._warmup == 0 and self.warmup_done_at is None:
             self.warmup_done_at = 0
+        if param_groups is not None and self._measuring and (self.updates + 1) % self.measure_every == 0:
+            self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
         return self
+
+    @property
+    def _measuring(self) -> bool:
+        return self._sizes is not None and self.update_target is not None and self.warmup_done_at is None
 
     @property
     def in_warmup(self) -> bool:
         return self.warmup_done_at is None
 
+    @property
+    def peak_too_high(self) -> bool:
+        """True once the warmup stalled ``stall_patience`` times near the peak (at update ``peak_too_high_at``)."""
+        return self.peak_too_high_at is not None
+
+    @property
+    def cap(self) -> float:
+        """The update by which the warmup ends at the latest."""
+        cap = self.max_warmup_factor * self._warmup
+        if math.isfinite(self._total):
+            cap = min(max(cap, self.max_warmup_fraction * self._total), max(self._warmup, self._total / 2))
+        return cap
+
+    # ------------------------------------------------------------------ the clock
     def observe(self, loss: float | None = None, grad_norm: float | None = None) -> float:
         """Record one finished update's loss and gradient norm; return the clock for the next update."""
         loss, grad_norm = _plain(loss), _plain(grad_norm)
         self.updates += 1
         if self.warmup_done_at is None:
-            verdict = self._judge(loss, grad_norm)
-            if verdict == "stable":
-                self.clock += 1
-            elif verdict == "spike":
-                self.holds += 1
-            else:
-                self.rollbacks += 1
-                self.clock = max(0.0, self.clock - max(1, round(self.rollback_fraction * self._warmup)))
-            cap = self.max_warmup_factor * self._warmup
-            self.clock = max(self.clock, self._warmup - (cap - self.updates))
-            if self.clock >= self._warmup:
-                self.clock, self.warmup_done_at = self._warmup, self.updates
+            self._warmup_step(loss, grad_norm)
         else:
-            done = self.warmup_done_at
-            rest = self._total - done
-            stretch = (self._total - self._warmup) / rest if math.isfinite(rest) and rest > 0 else 1.0
-            self.clock = self._warmup + (self.updates - done) * stretch
+            self.clock = self._decay_clock()
         return self.clock
+
+    def _warmup_step(self, loss: float | None, grad_norm: float | None) -> None:
+        verdict = self._judge(loss, grad_norm)
+        size = self._measure()
+        before = self.clock
+        if self.probing:
+            self._probe_step(verdict, size)
+        elif verdict == "severe":
+            self.rollbacks += 1
+            self.clock = max(0.0, self.clock - max(1, round(self.rollback_fraction * self._warmup)))
+        elif verdict == "spike":
+            self.holds += 1
+        else:
+            if self.peak_too_high_at is not None:
+                self.rate = 1.0  # reported: the nominal pace from here on, not a stall for ever
+            elif size is not None:
+                self.rate = self._rate(size)
+                self.size_holds += self.rate == 0
+            self.clock = min(self._warmup, self.clock + self.rate)
+        self._check_stall(before)
+        self.clock = max(self.clock, self._floor())
+        if self.warmup_done_at is None and self.clock >= self._warmup:
+            self._finish(self._warmup)
+
+    def _floor(self) -> float:
+        """The slowest clock allowed: the nominal warmup shape, started at update ``W`` and stretched to end
+        at the cap, ``W - (cap - k) * W / max(cap - W, W)``."""
+        w = self._warmup
+        return w - (self.cap - self.updates) * w / max(self.cap - w, w) if w > 0 else 0.0
 
     def _judge(self, loss: float | None, grad_norm: float | None) -> str:
         if (loss is not None and not math.isfinite(loss)) or (grad_norm is not None and not math.isfinite(grad_norm)):
             return "severe"
-        judged = self.stable_seen >= self.burn_in
-        if judged and loss is not None and self.loss_ema is not None:
-            if loss > self.severe_factor * self.loss_ema:
+        if loss is not None and self.loss_ref is not None:
+            reference = min(self.loss_ref, self.loss_ema)  # type: ignore[type-var]
+            if loss > self.severe_factor * reference:
                 return "severe"
-            if loss > self.spike_factor * self.loss_ema:
+            if loss > self.spike_factor * reference:
                 return "spike"
-        grad_ema = self.grad_ema
-        if judged and grad_norm is not None and grad_ema is not None and grad_norm > self.grad_factor * grad_ema:
+        if grad_norm is not None and self.grad_ema is not None and grad_norm > self.grad_factor * self.grad_ema:
             return "spike"
+        if loss is not None and self.loss_ref is None:
+            self.loss_ref = loss
         self.loss_ema = _ema(self.loss_ema, loss, self.ema_beta)
         self.grad_ema = _ema(self.grad_ema, grad_norm, self.ema_beta)
-        self.stable_seen += 1
         return "stable"
 
+    def _measure(self) -> float | None:
+        """This update's relative size when one is due (None otherwise); snapshots for the next one."""
+        sizes = self._sizes
+        if not self._measuring:
+            return None
+        if self.updates % self.measure_every == 0:
+            size = sizes.measure()
+            if size is not None:
+                self.last_update_size = size
+            return size
+        if (self.updates + 1) % self.measure_every == 0:
+            sizes.take_snapshot()
+        return None
+
+    def _rate(self, size: float) -> float:
+        """How far the clock may move so that the next update's relative size stays under the target."""
+        allowed = self.update_target / size if size > 0 else math.inf  # type: ignore[operator]
+        if allowed < 1:
+            return 0.0
+        hi = min(self._warmup, self.clock + self.max_rate)
+        return self._warmup_clock_for(self._factor(self.clock) * allowed, self.clock, hi) - self.clock
+
+    def _probe_step(self, verdict: str, size: float | None) -> None:
+        target = self.update_target
+        safe = verdict == "stable" and (size is None or target is None or size <= target)
+        if safe:
+            self.probe_clocks.append(self.clock)
+            self.clock = self._warmup_clock_for(2 * self._factor(self.clock), self.clock, self._warmup)
+            if len(self.probe_clocks) < self.probe_updates and self.clock < self._warmup:
+                return
+        else:
+            history = self.probe_clocks
+            self.clock = history[-2] if len(history) >= 2 else 0.0
+        self.probing = False
+        self.start_factor = float(self._factor(self.clock))
+
+    def _check_stall(self, before: float) -> None:
+        peak = self._factor(self._warmup)
+        if self.clock > before or peak <= 0 or self._factor(self.clock) < self.stall_level * peak:
+            return
+        self.stalls += 1
+        if self.stalls < self.stall_patience or self.peak_too_high_at is not None:
+            return
+        self.peak_too_high_at = self.updates
+        self.suggested_peak_factor = float(self._factor(self.clock) / peak)
+        if self.cap_peak:
+            self._finish(self.clock)
+
+    def _finish(self, at: float) -> None:
+        """End the warmup at clock ``at``: the decay starts where it first falls to ``f(at)``."""
+        self.warmup_done_at = self.updates
+        self._sizes_release()
+        if at >= self._warmup:
+            self.decay_start = self._warmup
+        else:
+            self.peak_factor = float(self._factor(at))
+            self.decay_start = self._decay_clock_for(self.peak_factor)
+        self.clock = self.decay_start if self.updates < self._total else self._total
+
+    def _decay_clock(self) -> float:
+        done, start = self.warmup_done_at, self.decay_start
+        start = self._warmup if start is None else start
+        rest = self._total - done  # type: ignore[operator]
+        if not math.isfinite(rest):
+            return start + (self.updates - done)  # type: ignore[operator]
+        if rest <= 0:
+            return self._total + (self.updates - done)  # type: ignore[operator]
+        return start + (self.updates - done) * (self._total - start) / rest  # type: ignore[operator]
+
+    # ------------------------------------------------------------------ schedule arithmetic
+    def _factor(self, clock: float) -> float:
+        return float(self._schedule(clock)) if self._schedule is not None else 1.0
+
+    def _warmup_clock_for(self, factor: float, lo: float, hi: float) -> float:
+        """The largest clock in ``[lo, hi]`` (in the warmup, where ``f`` rises) with ``f <= factor``."""
+        if self._factor(hi) <= factor:
+            return hi
+        if self._factor(lo) > factor:
+            return lo
+        for _ in range(_BISECTIONS):
+            mid = (lo + hi) / 2
+            lo, hi = (mid, hi) if self._factor(mid) <= factor else (lo, mid)
+        return lo
+
+    def _decay_clock_for(self, factor: float) -> float:
+        """The first clock in ``[W, T]`` (in the decay) with ``f <= factor``."""
+        lo, hi = self._warmup, self._total
+        if self._factor(hi) > factor:
+            return hi
+        for _ in range(_BISECTIONS):
+            mid = (lo + hi) / 2
+            lo, hi = (lo, mid) if self._factor(mid) <= factor else (mid, hi)
+        return hi
+
+    def _sizes_release(self) -> None:
+        if self._sizes is not None:
+            self._sizes.snapshot = None  # the warmup is over: no more measurements, no copy kept
+
+    # ------------------------------------------------------------------ reporting and state
+    def report(self) -> dict[str, Any]:
+        """What the warmup did, as plain data (kept in a training record's ``meta['adaptive']``)."""
+        return {
+            "warmup_updates": self.warmup_done_at,
+            "nominal_warmup": self._warmup,
+            "start_factor": self.start_factor,
+            "holds": self.holds,
+            "rollbacks": self.rollbacks,
+            "size_holds": self.size_holds,
+            "stalls": self.stalls,
+            "peak_too_high_at": self.peak_too_high_at,
+            "suggested_peak_factor": self.suggested_peak_factor,
+            "peak_factor": self.peak_factor,
+        }
+
+    def check_state(self, state: object, schedule: WarmupSchedule) -> None:
+        """Raise as ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing (a dry run on
+        a fresh instance measuring the same parameters)."""
+        trial = AdaptiveWarmup().bind(schedule)
+        trial._sizes = None if self._sizes is None else UpdateSize(self._sizes.groups)  # checks the snapshot
+        trial.load_state_dict(state)  # type: ignore[arg-type]
+
     def state_dict(self) -> dict[str, Any]:
-        """Plain data: the settings and the running state."""
-        return asdict(self)
+        """The settings and the running state (plain data), and ``'snapshot'`` (tensors or None)."""
+        state = asdict(self)
+        state["snapshot"] = None if self._sizes is None else self._sizes.snapshot_state()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         if not isinstance(state, dict):
             raise TypeError(f"AdaptiveWarmup.load_state_dict: expected a dict, got {type(state).__name__}")
-        expected = {f for f in asdict(self)}
+        expected = {*asdict(self), "snapshot"}
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         if missing or extra:
             raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        settings = AdaptiveWarmup(**{k: state[k] for k in expected if k not in _STATE})  # validates; self untouched
+        settings_names = expected - set(_STATE) - {"snapshot"}
+        settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
         running = _check_running(state)
-        for name in expected - set(_STATE):
+        if self._sizes is not None:
+            self._sizes.load_snapshot(state["snapshot"])
+        for name in settings_names:
             setattr(self, name, getattr(settings, name))
         for name, value in running.items():
             setattr(self, name, value)
@@ -143,12 +399,19 @@ class AdaptiveWarmup:
 def _check_running(state: dict[str, Any]) -> dict[str, Any]:
     """The running state of a saved ``AdaptiveWarmup``, checked (counts are ints >= 0, the clock a number >= 0)."""
     out: dict[str, Any] = {"clock": _checks.number("clock", state["clock"], low=0)}
-    for name in ("updates", "stable_seen", "holds", "rollbacks"):
+    out["rate"] = _checks.number("rate", state["rate"], low=0)
+    for name in ("updates", "holds", "rollbacks", "size_holds", "stalls"):
         out[name] = _checks.integer(name, state[name], low=0)
-    done = state["warmup_done_at"]
-    out["warmup_done_at"] = None if done is None else _checks.integer("warmup_done_at", done, low=0)
-    for name in ("loss_ema", "grad_ema"):
+    out["probing"] = _checks.boolean("probing", state["probing"])
+    for name in ("warmup_done_at", "peak_too_high_at"):
+        out[name] = None if state[name] is None else _checks.integer(name, state[name], low=0)
+    optional = ("loss_ref", "loss_ema", "grad_ema", "last_update_size", "start_factor", "suggested_peak_factor")
+    for name in (*optional, "decay_start", "peak_factor"):
         out[name] = None if state[name] is None else float(_checks.number(name, state[name]))
+    clocks = state["probe_clocks"]
+    if not isinstance(clocks, list):
+        raise TypeError(f"probe_clocks must be a list of numbers, got {type(clocks).__name__}")
+    out["probe_clocks"] = [float(_checks.number("probe_clocks[]", c, low=0)) for c in clocks]
     return out
 
 
@@ -168,23 +431,18 @@ def _ema(current: float | None, value: float | None, beta: float) -> float | Non
     return value if current is None else beta * current + (1 - beta) * value
 
 
-def bind_adaptive(adaptive: object, schedule: object) -> AdaptiveWarmup | None:
-    """``adaptive`` bound to the adapter's schedule, or None; a clear error for anything else."""
+def bind_adaptive(adaptive: object, schedule: object, param_groups: object = None) -> AdaptiveWarmup | None:
+    """``adaptive`` bound to the adapter's schedule (and optimizer ``param_groups``), or None; a clear
+    error for anything else, and for an adaptive warmup that already ran with other parameters."""
     if adaptive is None:
         return None
     if not isinstance(adaptive, AdaptiveWarmup):
         raise TypeError(f"adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
-    return adaptive.bind(schedule)  # type: ignore[arg-type]
-
-
-def load_adaptive(adaptive: AdaptiveWarmup | None, state: object, schedule: object, owner: str) -> None:
-    """Restore an adaptive warmup's state; the saved and the live scheduler must agree on having one."""
-    if (adaptive is None) != (state is None):
-        raise ValueError(
-            f"{owner}.load_state_dict: the saved state {'has' if state is not None else 'has no'} adaptive warmup "
-            "and this scheduler does not match; build it with the same adaptive= setting"
-        )
-    if adaptive is not None:
-        AdaptiveWarmup().bind(schedule).load_state_dict(state)  # type: ignore[arg-type]  # a dry run: raises first
-        adaptive.bind(schedule)  # type: ignore[arg-type]
-        adaptive.load_state_dict(state)  # type: ignore[arg-type]
+    if adaptive.updates > 0 and param_groups is not None:
+        ours = adaptive._sizes
+        if ours is None or not ours.same_params(UpdateSize(param_groups)):
+            raise ValueError(
+                f"this AdaptiveWarmup already ran {adaptive.updates} updates for another optimizer; it would "
+                "carry that state (and no warmup) over: give each scheduler a new AdaptiveWarmup(...)"
+            )
+    return adaptive.bind(schedule, param_groups)  # type: ignore[arg-type]

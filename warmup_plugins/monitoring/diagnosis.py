@@ -46,11 +46,15 @@ collapsed); otherwise the LR is taken to be too low or the run too short: raise 
 ``raise_factor`` times the largest LR in the record, or train ``lengthen_factor`` times as many
 updates.
 
+* ``peak_too_high``: an adaptive warmup (``record.meta['adaptive']``) kept stalling near the peak; the
+  suggestion lowers the peak LR to ``suggested_peak_factor`` times the base LR (``meta['base_lrs'][0]``).
+
 The diagnosis is deterministic: plain arithmetic on the record, in row order.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import statistics
@@ -63,7 +67,7 @@ from .record import TrainingRecord
 
 __all__ = ["DiagnoseOptions", "Diagnosis", "Finding", "Suggestion", "diagnose"]
 
-KINDS = ("nonfinite", "spike", "divergence", "plateau")
+KINDS = ("nonfinite", "spike", "divergence", "plateau", "peak_too_high")
 
 
 @dataclass(frozen=True)
@@ -274,7 +278,38 @@ def diagnose(
     rows = _rows(record)
     if not rows:
         raise ValueError("the record has no per-update loss: log it with log_update(step, lr, loss)")
-    return _Diagnoser(rows, warmup, classes, per_epoch, options).run()
+    result = _Diagnoser(rows, warmup, classes, per_epoch, options).run()
+    peak = _peak_too_high(record, per_epoch)
+    return result if peak is None else dataclasses.replace(result, findings=(*result.findings, peak))
+
+
+def _peak_too_high(record: TrainingRecord, spe: int | None) -> Finding | None:
+    """The ``peak_too_high`` finding from an adaptive warmup's report in ``record.meta['adaptive']``."""
+    report = record.meta.get("adaptive")
+    if not isinstance(report, dict) or report.get("peak_too_high_at") is None:
+        return None
+    step, factor = report["peak_too_high_at"], report.get("suggested_peak_factor")
+    bases = record.meta.get("base_lrs")
+    base = bases[0] if isinstance(bases, list) and bases and _checks.is_real(bases[0]) else None
+    capped = report.get("peak_factor")
+    message = f"the adaptive warmup stalled {report.get('stalls')} times near the peak: the peak LR is too high" + (
+        f"; it capped the peak at {capped:.3g}x the base LR" if capped is not None else ""
+    )
+    suggestions: tuple[Suggestion, ...] = ()
+    if base is not None and factor is not None:
+        value = _round2(factor * base)
+        text = f"lower the peak LR to {value:.2g} ({factor:.3g}x the base LR {base:.3g}, where the warmup stalled)"
+        suggestions = (Suggestion("lower_peak_lr", value, text),)
+    epoch = None if spe is None else int(step // spe)
+    return Finding(
+        "peak_too_high",
+        step,
+        epoch,
+        None if base is None or factor is None else factor * base,
+        message,
+        suggestions,
+        (step,),
+    )
 
 
 def _options(options: object, thresholds: dict[str, float]) -> DiagnoseOptions:

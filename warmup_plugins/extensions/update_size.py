@@ -1,0 +1,122 @@
+"""``UpdateSize``: the relative size of the last optimizer update, per param group, batched.
+
+For a param group with tensors ``w_i``, the update from the previous snapshot ``p_i`` is
+``r = sqrt(sum ||w_i - p_i||^2) / sqrt(sum ||w_i||^2)`` (a plain ratio, no unit); :meth:`measure`
+returns the largest ``r`` over the groups and takes a new snapshot. It costs per update, all
+batched with ``torch._foreach_*`` (one kernel launch per op and device, no Python loop over
+tensors): one in-place subtraction, two norms, one copy, and one host sync for the one scalar.
+The snapshot is a copy of the weights (the model's size again in memory).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # torch is imported where it is used: importing the package does not load it
+    import torch
+
+__all__ = ["UpdateSize", "param_lists"]
+
+
+def param_lists(param_groups: object) -> list[list[torch.Tensor]]:
+    """The tensors of each group: torch's ``optimizer.param_groups`` (dicts with ``'params'``), fastai's
+    ``opt.param_groups`` or ``opt.param_lists`` (lists of params); only tensors that require a gradient."""
+    import torch
+
+    if isinstance(param_groups, (torch.Tensor, str, bytes, Mapping)) or not isinstance(param_groups, Iterable):
+        raise TypeError(
+            "param_groups must be a sequence of param groups (optimizer.param_groups, or fastai's "
+            f"opt.param_lists), got {type(param_groups).__name__}"
+        )
+    out = []
+    for i, group in enumerate(param_groups):
+        params = group["params"] if isinstance(group, Mapping) else group
+        if isinstance(params, torch.Tensor) or not isinstance(params, Iterable):
+            raise TypeError(f"param_groups[{i}] must hold a list of tensors, got {type(params).__name__}")
+        tensors = list(params)
+        for t in tensors:
+            if not isinstance(t, torch.Tensor):
+                raise TypeError(f"param_groups[{i}] holds a {type(t).__name__}, not a tensor")
+        tensors = [t for t in tensors if t.requires_grad]
+        if tensors:
+            out.append(tensors)
+    if not out:
+        raise ValueError("param_groups has no trainable tensors to measure")
+    return out
+
+
+class UpdateSize:
+    """Measures ``max over groups of ||w - w_prev|| / ||w||`` between two calls; see the module docs."""
+
+    def __init__(self, param_groups: object) -> None:
+        self.groups = param_lists(param_groups)
+        self.snapshot: list[list[torch.Tensor]] | None = None
+
+    def same_params(self, other: UpdateSize) -> bool:
+        """True when both measure the very same tensors (the same optimizer's groups)."""
+        mine = [id(t) for group in self.groups for t in group]
+        return mine == [id(t) for group in other.groups for t in group]
+
+    def take_snapshot(self) -> None:
+        """Copy the current weights (allocated once; copied into in place afterwards)."""
+        import torch
+
+        with torch.no_grad():
+            if self.snapshot is None:
+                self.snapshot = [[t.detach().clone() for t in group] for group in self.groups]
+            else:
+                for prev, group in zip(self.snapshot, self.groups):
+                    torch._foreach_copy_(prev, [t.detach() for t in group])
+
+    def measure(self) -> float | None:
+        """The relative update since the snapshot (None if there is none), then a new snapshot."""
+        import torch
+
+        if self.snapshot is None:
+            self.take_snapshot()
+            return None
+        ratios = []
+        with torch.no_grad():
+            for prev, group in zip(self.snapshot, self.groups):
+                weights = [t.detach() for t in group]
+                torch._foreach_sub_(prev, weights)  # prev := prev - w = -(the update)
+                step = _total_norm(torch._foreach_norm(prev))
+                size = _total_norm(torch._foreach_norm(weights))
+                ratios.append(torch.where(size > 0, step / size, torch.where(step > 0, torch.inf, 0.0)))
+                torch._foreach_copy_(prev, weights)
+            device = ratios[0].device
+            return float(torch.stack([r.to(device) for r in ratios]).max().item())  # the one host sync
+
+    def snapshot_state(self) -> list[torch.Tensor] | None:
+        """The snapshot as one flat list of tensors (for a state dict), or None."""
+        if self.snapshot is None:
+            return None
+        return [t.detach().clone() for group in self.snapshot for t in group]
+
+    def load_snapshot(self, tensors: Sequence[torch.Tensor] | None) -> None:
+        """Restore a snapshot saved by :meth:`snapshot_state`; shapes must match the groups."""
+        import torch
+
+        if tensors is None:
+            self.snapshot = None
+            return
+        flat = [t for group in self.groups for t in group]
+        if not isinstance(tensors, (list, tuple)) or len(tensors) != len(flat):
+            count = len(tensors) if isinstance(tensors, (list, tuple)) else type(tensors).__name__
+            raise ValueError(f"snapshot: expected a list of {len(flat)} tensors (one per parameter), got {count}")
+        for i, (saved, param) in enumerate(zip(tensors, flat)):
+            if not isinstance(saved, torch.Tensor) or saved.shape != param.shape:
+                shape = getattr(saved, "shape", type(saved).__name__)
+                raise ValueError(f"snapshot[{i}]: expected a tensor of shape {tuple(param.shape)}, got {shape}")
+        with torch.no_grad():
+            copies = iter([saved.to(param.device, param.dtype).clone() for saved, param in zip(tensors, flat)])
+        self.snapshot = [[next(copies) for _ in group] for group in self.groups]
+
+
+def _total_norm(norms: Sequence[torch.Tensor]) -> torch.Tensor:
+    """``sqrt(sum n_i^2)`` of per-tensor norms (on the first one's device, in float32 at least)."""
+    import torch
+
+    device, dtype = norms[0].device, torch.promote_types(norms[0].dtype, torch.float32)
+    return torch.linalg.vector_norm(torch.stack([n.to(device, dtype) for n in norms]))
