@@ -33,7 +33,7 @@ demo: $(STAMP)
 	$(PY) -m benchmarks.demo $(DEMO_ARGS)
 
 docs: $(STAMP)
-	$(PY) -m mkdocs build --strict
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
 
 lint: $(STAMP)
 	$(PY) -m ruff check .
