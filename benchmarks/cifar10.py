@@ -205,7 +205,10 @@ def training_parser(description: str | None) -> argparse.ArgumentParser:
     )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument(
-        "--out", type=Path, default=RUNS, help=f"output folder (default {RUNS}; benchmarks/results is the committed one)"
+        "--out",
+        type=Path,
+        default=RUNS,
+        help=f"output folder (default {RUNS}; benchmarks/results is the committed one)",
     )
     parser.add_argument("--quick", action="store_true", help="2 tiny epochs on a small (synthetic) set: a smoke run")
     return parser

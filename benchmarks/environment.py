@@ -66,7 +66,9 @@ def save_result(result: dict, out: Path, name: str, quick: bool) -> Path:
     return path
 
 
-RUNS = Path("runs/benchmarks")  # default output folder (git-ignored); --out benchmarks/results updates the committed one
+RUNS = Path(
+    "runs/benchmarks"
+)  # default output folder (git-ignored); --out benchmarks/results updates the committed one
 
 
 def require_device(device: str) -> str:
@@ -87,7 +89,10 @@ def timing_parser(description: str | None) -> argparse.ArgumentParser:
     """The options every micro-benchmark takes: ``--out``, ``--rounds``, ``--quick``."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
-        "--out", type=Path, default=RUNS, help=f"output folder (default {RUNS}; benchmarks/results is the committed one)"
+        "--out",
+        type=Path,
+        default=RUNS,
+        help=f"output folder (default {RUNS}; benchmarks/results is the committed one)",
     )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke test)")
