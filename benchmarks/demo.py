@@ -64,7 +64,7 @@ def table(name: str, runs: list[RunResult], check: dict) -> str:
     """One row per run: test accuracy, final train loss, max |LR - torch adapter's LR|, PASS/FAIL."""
     torch_lrs = np.asarray(runs[0].lrs)
     verdicts = {p["pair"].split(" vs ")[1]: "PASS" if p["pass"] else "FAIL" for p in check["pairs"]}
-    lines = [f"{'run':44s} {'test acc':>9s} {'final loss':>11s} {'max |dLR|':>10s}  check"]
+    lines = [f"{'run':48s} {'test acc':>9s} {'final loss':>11s} {'max |dLR|':>10s}  check"]
     for run in runs:
         adapter = run.adapter in ("torch", "timm", "fastai")
         delta = f"{np.abs(np.asarray(run.lrs) - torch_lrs).max():.3g}" if adapter else "-"
@@ -72,7 +72,7 @@ def table(name: str, runs: list[RunResult], check: dict) -> str:
         if run.adapter == "torch":
             verdict = "PASS" if check["pass"] else "FAIL"
         lines.append(
-            f"{run.label[:44]:44s} {run.test_accuracy[-1]:9.2%} {run.train_loss[-1]:11.4f} {delta:>10s}  {verdict}"
+            f"{run.label[:48]:48s} {run.test_accuracy[-1]:9.2%} {run.train_loss[-1]:11.4f} {delta:>10s}  {verdict}"
         )
     return f"{name}\n" + "\n".join(lines)
 
@@ -109,13 +109,13 @@ def plot(models: dict[str, list[RunResult]], path: Path) -> Path:
 
 
 def recipes_for(args: argparse.Namespace) -> list[Recipe]:
-    if not args.cpu_size:
-        return [RECIPES[name] for name in args.models or list(RECIPES)]
-    size = CPU_SIZE
-    return [
-        RECIPES[name].with_(epochs=size["epochs"], warmup_epochs=size["warmup_epochs"])
-        for name in args.models or size["models"]
-    ]
+    names = args.models or (CPU_SIZE["models"] if args.cpu_size else list(RECIPES))
+    recipes = [RECIPES[name] for name in names]
+    if args.cpu_size:
+        recipes = [r.with_(epochs=CPU_SIZE["epochs"], warmup_epochs=CPU_SIZE["warmup_epochs"]) for r in recipes]
+    if args.epochs is not None:
+        recipes = [r.with_(epochs=args.epochs, warmup_epochs=min(r.warmup_epochs, args.epochs / 2)) for r in recipes]
+    return recipes
 
 
 def main(argv: list[str] | None = None) -> dict:
@@ -124,6 +124,9 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--models", nargs="+", choices=list(RECIPES), help="default: seed_cnn on a CPU, both on a GPU")
     parser.add_argument("--size", choices=("cpu", "full"), help="cpu: a subset and few epochs (default without CUDA)")
+    parser.add_argument("--epochs", type=int, help="override the epochs (the warmup is at most half of them)")
+    parser.add_argument("--train-images", type=int, help=f"a random subset (CPU size: {CPU_SIZE['train_images']})")
+    parser.add_argument("--test-images", type=int, help=f"a random subset (CPU size: {CPU_SIZE['test_images']})")
     parser.add_argument("--cache", type=Path, default=cache_dir(), help="downloads and decoded arrays (reused)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"where demo.json and demo.png go (default {OUT})")
     parser.add_argument("--seed", type=int, default=0)
@@ -134,8 +137,10 @@ def main(argv: list[str] | None = None) -> dict:
     root = find_or_download(args.data, args.cache)
     print(f"data {root}; decoded arrays cached in {cached_arrays_path(root, args.cache)}")
     train, test = load_cifar10(root, args.device, cache=args.cache)
-    if args.cpu_size:
-        train, test = train.subset(CPU_SIZE["train_images"]), test.subset(CPU_SIZE["test_images"])
+    n_train = args.train_images or (CPU_SIZE["train_images"] if args.cpu_size else len(train))
+    n_test = args.test_images or (CPU_SIZE["test_images"] if args.cpu_size else len(test))
+    train = train.subset(n_train) if n_train < len(train) else train
+    test = test.subset(n_test) if n_test < len(test) else test
     torch.backends.cudnn.benchmark = True
     models, tables, results = {}, [], {}
     for recipe in recipes_for(args):
