@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import time
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -132,6 +133,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     require_device(args.device)
+    warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)  # fastai's import, not ours
     args.cpu_size = (args.size or ("full" if torch.device(args.device).type == "cuda" else "cpu")) == "cpu"
     start = time.perf_counter()
     root = find_or_download(args.data, args.cache)
