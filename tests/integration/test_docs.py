@@ -8,7 +8,10 @@ Each file runs in its own temporary working directory, so blocks that save files
 
 from __future__ import annotations
 
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -83,3 +86,17 @@ def test_block_runs(path: Path, index: int, tmp_path_factory, monkeypatch):
             raise
     if index in run.skipped:
         pytest.skip(run.skipped[index])
+
+
+def test_the_docs_site_builds_strictly(tmp_path):
+    """``mkdocs build --strict`` (what ``make docs`` runs): any warning, a broken link or a docstring the API
+    reference cannot render, fails it."""
+    pytest.importorskip("mkdocs")
+    pytest.importorskip("mkdocstrings")
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
+    command = [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(tmp_path / "site")]
+    result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "WARNING" not in result.stderr, result.stderr
+    assert (tmp_path / "site" / "api" / "torch" / "index.html").read_text().count("WarmupLR") > 5
+    assert (tmp_path / "site" / "results" / "index.html").exists()
