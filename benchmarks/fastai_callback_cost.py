@@ -29,7 +29,6 @@ from fastai.callback.schedule import ParamScheduler, combined_cos
 from torch.utils.data import DataLoader, TensorDataset
 
 from benchmarks.environment import environment, save_result, timing_parser
-from warmup_plugins import _seam
 from warmup_plugins.fastai import WarmupCallback
 
 N_EPOCH, N_ITER, LR = 4, 100, 1e-2
@@ -84,11 +83,11 @@ def contenders(learn: Learner, with_mom: bool) -> dict[str, Calls]:
     """name -> the calls one training batch makes."""
     ours = warmup_callback(learn, with_mom)  # before the ParamScheduler joins: it refuses a second LR scheduler
     theirs = param_scheduler(learn, with_mom)
-    targets = [(w.groups, w.key, w.values_at(1)) for w in ours._writers]
+    targets = [(writer, writer.values_at(1)) for writer in ours._writers.values()]
 
     def write_floats() -> None:
-        for groups, key, values in targets:
-            _seam.write_values(groups, key, values)
+        for writer, values in targets:
+            writer.write_values(values)
 
     return {
         "loop alone": [],

@@ -170,9 +170,63 @@ def render_fastai_cost(data: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_fastai_batch_cost(data: dict, figures: Path, stem: str) -> str:
+    target = data["target_ratio"]
+    config = data["config"]
+    methods = ", ".join(f"`{m}`" for m in data["rows"][0]["callback_events"])
+    load = data["load_average_1min"]
+    lines = [
+        "## fastai callback per-batch cost in a real fit (`python -m benchmarks.fastai_batch_cost`)",
+        "",
+        _env_line(data["environment"]),
+        f"`WarmupCallback`'s per-batch methods ({methods})"
+        f" timed inside a real `learn.fit` ({config['n_epoch']} epochs x {config['n_iter']} batches), against"
+        " `WarmupLR.step()` timed the same way in a plain torch loop, and in a tight loop. Median over the"
+        f" batches, timer cost subtracted, minimum over {data['rounds']} interleaved rounds; µs. Target: the"
+        f" callback within {target:g}x of `WarmupLR.step()`. Machine load (1-minute average) at the start and end"
+        f" of the run: {load['start']:.1f} and {load['end']:.1f} on {load['cpus']} CPUs.",
+        "",
+        "| groups | WarmupCallback µs/batch | WarmupLR.step() in a loop | ratio | WarmupLR.step() tight | ratio |",
+        "| ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for row in data["rows"]:
+        ratio, within = row["ratio_to_step"], row["within_target"]
+        lines.append(
+            f"| {row['groups']} | {row['callback_us_per_batch']:.2f} | "
+            f"{row['warmup_lr_step_us_in_loop']:.2f} | {_verdict(ratio['in_loop'], within['in_loop'])} | "
+            f"{row['warmup_lr_step_us_tight']:.2f} | {_verdict(ratio['tight'], within['tight'])} |"
+        )
+    lines += ["", f"![fastai per-batch cost]({_plot_batch_cost(data, figures / f'{stem}.png')})"]
+    return "\n".join(lines) + "\n"
+
+
+def _verdict(ratio: float, within: bool) -> str:
+    return f"{ratio:.2f}x {'(within)' if within else '**(over)**'}"
+
+
+def _plot_batch_cost(data: dict, path: Path) -> str:
+    import matplotlib.pyplot as plt
+
+    rows = data["rows"]
+    contenders = {
+        "WarmupCallback (per batch, in a fit)": [r["callback_us_per_batch"] for r in rows],
+        "WarmupLR.step() in a torch loop": [r["warmup_lr_step_us_in_loop"] for r in rows],
+        "WarmupLR.step() tight loop": [r["warmup_lr_step_us_tight"] for r in rows],
+    }
+    fig, ax = plt.subplots(figsize=(7, 3.4))
+    width = 0.8 / len(contenders)
+    for i, (name, values) in enumerate(contenders.items()):
+        ax.bar([g + (i - 1) * width for g in range(len(rows))], values, width, label=name)
+    ax.set_xticks(range(len(rows)), [f"{r['groups']} param group{'s' * (r['groups'] > 1)}" for r in rows])
+    ax.set(ylabel="µs", title="fastai WarmupCallback per-batch cost vs WarmupLR.step()")
+    ax.legend(fontsize=7, frameon=False)
+    return _save(fig, path)
+
+
 RENDERERS: dict[str, Callable[..., str]] = {
     "scheduler_step_cost": render_step_cost,
     "fastai_callback_cost": render_fastai_cost,
+    "fastai_batch_cost": render_fastai_batch_cost,
     "cifar10": render_cifar10,
     "sweep": render_sweep,
 }

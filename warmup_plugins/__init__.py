@@ -1,26 +1,16 @@
 """Learning-rate warmup (and the decay after it) for plain PyTorch, timm and fastai.
 
-The core, :class:`WarmupSchedule`, is pure math on the optimizer-update index; the adapters
-``warmup_plugins.torch``, ``warmup_plugins.timm`` and ``warmup_plugins.fastai`` only map their
-framework's notion of time onto it and write the values.
+The core, :class:`WarmupSchedule` (``warmup_plugins.core``), is pure math on the optimizer-update
+index; the adapters ``warmup_plugins.torch``, ``warmup_plugins.timm`` and ``warmup_plugins.fastai``
+only map their framework's notion of time onto it and write the values. Monitoring lives in
+``warmup_plugins.monitoring``, the adaptive and untuned warmups and LR scaling in
+``warmup_plugins.extensions``.
 """
 
-from .core.decays import COOLDOWN_TYPES, DECAY_TYPES
-from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
-from .core.warmups import WARMUP_TYPES
+from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 from .monitoring.diagnosis import Diagnosis, diagnose
 from .monitoring.record import TrainingRecord
 
-__all__ = [
-    "COOLDOWN_TYPES",
-    "DECAY_TYPES",
-    "DEFAULT_START_FACTOR",
-    "WARMUP_TYPES",
-    "AdaptiveWarmup",
-    "Diagnosis",
-    "TrainingRecord",
-    "WarmupSchedule",
-    "diagnose",
-]
+__all__ = ["AdaptiveWarmup", "Diagnosis", "TrainingRecord", "WarmupSchedule", "diagnose"]
 __version__ = "0.1.0"

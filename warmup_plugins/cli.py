@@ -11,37 +11,46 @@ Run as the console script ``warmup-plugins`` or as ``python -m warmup_plugins``:
 The schedule options are generated from :class:`WarmupSchedule`'s fields (``--warmup-type``,
 ``--warmup-steps``, ..., one per field, same name with dashes) and from
 :meth:`WarmupSchedule.from_epochs`'s epoch lengths (``--warmup-epochs`` ..., with
-``--steps-per-epoch``); the diagnosis thresholds are generated from :func:`diagnose`'s keyword
-arguments. Bad values give an argparse-style error naming the problem, exit status 2.
+``--steps-per-epoch``); the diagnosis thresholds are generated from :class:`DiagnoseOptions`'
+fields. Bad input gives one line, ``warmup-plugins COMMAND: error: ...`` naming the problem, and exit
+status 2, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import dataclasses
-import inspect
 import json
 import math
 import re
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
+from . import __version__
 from .core.decays import COOLDOWN_TYPES, DECAY_TYPES
 from .core.schedule import EPOCH_LENGTHS, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
 from .extensions.untuned import UNTUNED_TYPES, resolve_untuned
-from .monitoring.diagnosis import diagnose
+from .monitoring.diagnosis import DiagnoseOptions, diagnose
 from .monitoring.record import TrainingRecord
 
 PROG = "warmup-plugins"
-EXIT_CLEAN, EXIT_FINDINGS = 0, 1  # usage errors exit with 2, through argparse
-_CHOICES = {  # listed in the help of the fields the docstring does not describe
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
+_CHOICES = {  # the values the CLI accepts, named in each field's help (untuned: the CLI resolves them with --beta2)
     "warmup_type": (*WARMUP_TYPES, *UNTUNED_TYPES),
     "decay_type": DECAY_TYPES,
     "cooldown_type": COOLDOWN_TYPES,
     "warmup_end": ("peak", "decay"),
 }
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, with an error printed as one line (not the usage block) and exit status 2; its subcommand
+    parsers are of this class too."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
 def _number(text: str) -> int | float:
@@ -59,29 +68,20 @@ def _number(text: str) -> int | float:
     return value
 
 
-def _field_docs() -> dict[str, str]:
-    """Each field's description, read from :class:`WarmupSchedule`'s docstring (``name: text`` lines,
-    ``a, b: text`` or ``a / b: text`` for several, ``...; name: text`` inside a line), without the rst markup."""
-    names = {f.name for f in dataclasses.fields(WarmupSchedule)}
-    docs: dict[str, str] = {}
-    current: list[str] = []
-    for line in (inspect.getdoc(WarmupSchedule) or "").splitlines():
-        match = re.match(r"^    ([a-z][a-z_0-9]*(?:(?:, | / )[a-z][a-z_0-9]*)*): (.*)", line)
-        if match and set(re.split(r", | / ", match.group(1))) <= names:
-            current = re.split(r", | / ", match.group(1))
-            for part in re.split(r"; (?=[a-z_0-9]+: )", match.group(2)):
-                head, _, text = part.partition(": ")
-                if head in names and text:
-                    current = [head]
-                    part = text
-                for name in current:
-                    docs[name] = part
-        elif current and line.startswith("        "):
-            for name in current:
-                docs[name] += " " + line.strip()
-        else:
-            current = []
-    return {name: text.replace("``", "").replace("%", "%%") for name, text in docs.items()}
+def _field_help(field: dataclasses.Field[Any]) -> str:
+    """A schedule field's ``--help`` text: its ``metadata['help']``, then the accepted values it does not name."""
+    text = field.metadata["help"].replace("%", "%%")
+    choices = _CHOICES.get(field.name, ())
+    missing = [c for c in choices if not re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)]
+    if missing:
+        text = text.rstrip(".") + f"; {'also' if len(missing) < len(choices) else 'one of'} {', '.join(missing)}"
+    return text
+
+
+_OUTPUT_HELP = (
+    "the image to write, its extension the format; a folder gets {}.png inside it, a name without extension .png"
+)
+_DIAGNOSE_THRESHOLDS = tuple(f.name for f in dataclasses.fields(DiagnoseOptions))
 
 
 def _option(name: str) -> str:
@@ -110,14 +110,8 @@ def _add_schedule_options(parser: argparse.ArgumentParser) -> None:
     fields = parser.add_argument_group(
         "schedule", "WarmupSchedule's fields (lengths in optimizer updates); see help(WarmupSchedule)"
     )
-    docs = _field_docs()
     for f in dataclasses.fields(WarmupSchedule):
-        if f.name in docs:
-            text = docs[f.name]
-        else:
-            text = f"WarmupSchedule.{f.name}" + ("" if f.default is None else f", default {f.default}")
-            text += f"; one of {', '.join(_CHOICES[f.name])}" if f.name in _CHOICES else ""
-        _add_typed(fields, f.name, str(f.type), text)
+        _add_typed(fields, f.name, str(f.type), _field_help(f))
     fields.add_argument(
         "--beta2",
         type=_number,
@@ -208,8 +202,18 @@ def _cmd_plot(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
 
     schedule = _schedule(args, parser)
     path = _run(parser, plot_schedule, schedule, args.output, base_lr=args.base_lr, steps=args.steps, title=args.title)
-    print(f"wrote {path}")
+    _wrote(path, args.output)
     return EXIT_CLEAN
+
+
+def _wrote(path: Path, asked: str) -> None:
+    """Say which file was written, and why when it is not the name the user gave."""
+    if path == Path(asked):
+        print(f"wrote {path}")
+    elif path.parent == Path(asked):
+        print(f"wrote {path} (a file in the folder {asked})")
+    else:
+        print(f"wrote {path} (added {path.suffix} to the name given)")
 
 
 def _load(parser: argparse.ArgumentParser, path: str) -> TrainingRecord:
@@ -223,17 +227,21 @@ def _load(parser: argparse.ArgumentParser, path: str) -> TrainingRecord:
 
 def _run(parser: argparse.ArgumentParser, fn: Any, *args: Any, **kwargs: Any) -> Any:
     """``fn(*args, **kwargs)``, with the library's input errors, a missing package or an unwritable output
-    as usage errors."""
+    as usage errors; so are running out of memory or stack, never a traceback."""
     try:
         return fn(*args, **kwargs)
     except (ValueError, TypeError, KeyError, ImportError, OSError) as error:
         parser.error(_message(error))
+    except (MemoryError, RecursionError, OverflowError) as error:
+        parser.error(f"{type(error).__name__}: {error or 'out of memory'}")
 
 
 def _cmd_diagnose(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     record = _load(parser, args.record)
-    names = set(inspect.signature(diagnose).parameters) - {"record"}
-    result = _run(parser, diagnose, record, **{k: v for k, v in vars(args).items() if k in names})
+    given = {k: v for k, v in vars(args).items() if v is not None}
+    options = _run(parser, DiagnoseOptions, **{k: given[k] for k in _DIAGNOSE_THRESHOLDS if k in given})
+    run_facts = {k: given[k] for k in ("warmup_steps", "num_classes", "steps_per_epoch") if k in given}
+    result = _run(parser, diagnose, record, options, **run_facts)
     print(json.dumps(result.to_dict(), indent=2) if args.json else result)
     return EXIT_CLEAN if result.ok else EXIT_FINDINGS
 
@@ -247,7 +255,7 @@ def _cmd_plot_record(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     data = records if len(records) > 1 else next(iter(records.values()))
     kwargs = {"warmup_steps": args.warmup_steps, "steps_per_epoch": args.steps_per_epoch, "title": args.title}
     path = _run(parser, plot_record, data, args.output, loss_scale=args.loss_scale, **kwargs)
-    print(f"wrote {path}")
+    _wrote(path, args.output)
     return EXIT_CLEAN
 
 
@@ -266,16 +274,17 @@ def _cmd_tensorboard(args: argparse.Namespace, parser: argparse.ArgumentParser) 
 
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog=PROG,
         description="Draw and tabulate warmup schedules; diagnose, plot or export training records.",
         epilog="Run 'warmup-plugins COMMAND --help' for a command's options.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plot = sub.add_parser("plot", help="draw a schedule to a PNG", description="Draw a schedule's factor (or LR).")
     _add_schedule_options(plot)
-    plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the image to write")
+    plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help=_OUTPUT_HELP.format("schedule"))
     plot.add_argument("--base-lr", type=_number, metavar="LR", help="draw LR = base_lr * f(k) instead of f(k)")
     plot.add_argument("--steps", type=int, metavar="N", help="draw updates 0 .. N-1 (default: T + 1)")
     plot.add_argument("--title", help="the figure title (default: a description of the schedule)")
@@ -301,11 +310,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     diag.add_argument("record", metavar="RECORD.json")
     diag.add_argument("--json", action="store_true", help="print the diagnosis as JSON")
-    thresholds = diag.add_argument_group("thresholds", "diagnose()'s keyword arguments; see help(diagnose)")
-    for name, param in inspect.signature(diagnose).parameters.items():
-        if param.kind is inspect.Parameter.KEYWORD_ONLY:
-            shown = "" if param.default is None else f", default {param.default}"
-            _add_typed(thresholds, name, str(param.annotation), f"diagnose({name}=...){shown}")
+    run = diag.add_argument_group("the run", "instead of the record's meta")
+    run.add_argument("--warmup-steps", type=_number, metavar="N", help="the warmup length W in updates")
+    run.add_argument("--num-classes", type=int, metavar="C", help="the number of classes (chance loss ln C)")
+    run.add_argument("--steps-per-epoch", type=_number, metavar="N", help="optimizer updates per epoch")
+    thresholds = diag.add_argument_group("thresholds", "DiagnoseOptions' fields; see help(DiagnoseOptions)")
+    for f in dataclasses.fields(DiagnoseOptions):
+        text = f"{f.metadata['help']} (default {f.default})".replace("%", "%%")
+        _add_typed(thresholds, f.name, str(f.type), text)
     diag.set_defaults(run=_cmd_diagnose, command_parser=diag)
 
     plot_rec = sub.add_parser(
@@ -314,9 +326,9 @@ def build_parser() -> argparse.ArgumentParser:
         description="Draw records saved with TrainingRecord.save (several share the axes, labelled by file name).",
     )
     plot_rec.add_argument("records", nargs="+", metavar="RECORD.json")
-    plot_rec.add_argument("-o", "--output", required=True, metavar="FILE.png", help="the image to write")
+    plot_rec.add_argument("-o", "--output", required=True, metavar="FILE.png", help=_OUTPUT_HELP.format("record"))
     plot_rec.add_argument("--warmup-steps", type=_number, metavar="N", help="shade [0, N) (default: from the record)")
-    plot_rec.add_argument("--steps-per-epoch", type=int, metavar="N", help="to shade the warmup on the epoch panel")
+    plot_rec.add_argument("--steps-per-epoch", type=_number, metavar="N", help="to shade the warmup on the epoch panel")
     plot_rec.add_argument("--loss-scale", default="auto", choices=("auto", "linear", "log"))
     plot_rec.add_argument("--title", help="the figure title")
     plot_rec.set_defaults(run=_cmd_plot_record, command_parser=plot_rec)

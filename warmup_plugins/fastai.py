@@ -13,7 +13,7 @@ written as ``value = base * f(k)``, with ``base`` the value fastai set for the f
 :class:`warmup_plugins.torch.WarmupLR`'s at the same update, bit for bit.
 
 Importing this module patches ``Learner.fit_warmup``; it needs fastai
-(``pip install warmup_plugins[fastai]``).
+(``pip install fastai``).
 """
 
 from __future__ import annotations
@@ -27,9 +27,7 @@ from typing import Any
 try:
     import fastai  # noqa: F401
 except ImportError as error:
-    raise ImportError(
-        "warmup_plugins.fastai needs fastai, which is not installed: pip install warmup_plugins[fastai]"
-    ) from error
+    raise ImportError("warmup_plugins.fastai needs fastai, which is not installed: pip install fastai") from error
 
 import numpy as np
 import torch
@@ -37,7 +35,7 @@ from fastai.callback.core import Callback
 from fastai.callback.schedule import ParamScheduler
 from fastai.callback.training import GradientAccumulation
 from fastai.data.load import DataLoader as FastaiDataLoader
-from fastai.learner import Learner
+from fastai.learner import Learner, SkipToEpoch
 from fastai.optimizer import OptimWrapper
 from fastcore.basics import patch
 from fastcore.foundation import L
@@ -45,27 +43,26 @@ from fastcore.foundation import L
 from . import _seam
 from .core import _checks, decays, warmups
 from .core.decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
-from .core.schedule import DEFAULT_START_FACTOR, EPOCH_LENGTHS, WarmupSchedule, epochs_to_steps
+from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
+from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
-from .extensions.adaptive import AdaptiveWarmup, bind_adaptive
+from .extensions.adaptive import AdaptiveWarmup
 from .extensions.untuned import UNTUNED_TYPES, resolve_untuned
-from .monitoring.record import TrainingRecord, note_adaptive
+from .monitoring.record import TrainingRecord
 
-__all__ = ["PCT_LENGTHS", "SchedDecay", "SchedWarmup", "SchedWarmupSchedule", "WarmupCallback", "mirror_moms"]
+__all__ = [
+    "PCT_LENGTHS",
+    "SchedDecay",
+    "SchedWarmup",
+    "SchedWarmupDecay",
+    "SchedWarmupSchedule",
+    "WarmupCallback",
+    "mirror_moms",
+]
 
 _OWNER = "WarmupCallback"
-# Lengths given as a fraction of the fit's optimizer updates, and the schedule field each becomes.
-PCT_LENGTHS: dict[str, str] = {
-    "warmup_pct": "warmup_steps",
-    "total_pct": "total_steps",
-    "step_size_pct": "step_size",
-    "milestone_pcts": "milestones",
-    "timescale_pct": "timescale",
-    "cycle_pct": "cycle_steps",
-    "cooldown_pct": "cooldown_steps",
-}
-_EPOCH_NAME = {step: epoch for epoch, step in EPOCH_LENGTHS.items()}
-_FIELDS = frozenset(f.name for f in dataclasses.fields(WarmupSchedule))
+_ADAPTIVE_KEY = "warmup_plugins_adaptive"  # where the adaptive warmup's state rides in the optimizer's state
+_FIELDS = frozenset(WarmupSchedule.help())
 _CHOICES = {"warmup_type": WARMUP_TYPES + UNTUNED_TYPES, "decay_type": DECAY_TYPES, "cooldown_type": COOLDOWN_TYPES}
 Spec = WarmupSchedule | Mapping[str, Any]
 
@@ -181,29 +178,18 @@ def _check_kwargs(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         raise TypeError(
             f"{_OWNER}: unknown arguments {unknown} for the {name} schedule; valid ones are {sorted(valid)}"
         )
-    for pct_name, step_name in PCT_LENGTHS.items():
-        forms = [n for n in (step_name, _EPOCH_NAME[step_name], pct_name) if n in kwargs]
-        if len(forms) > 1:
-            raise TypeError(f"{_OWNER}: give one of {forms} for the {name} schedule, not several")
-        if pct_name in kwargs:
-            _pct_values(pct_name, kwargs[pct_name])
+    try:
+        check_forms(kwargs)
+    except TypeError as error:
+        raise TypeError(f"{_OWNER}: {error} (the {name} schedule)") from None
     for field, choices in _CHOICES.items():
         if kwargs.get(field) is not None:
             _checks.choice(field, kwargs[field], choices)
     return kwargs
 
 
-def _pct_values(name: str, value: object) -> list[float]:
-    """The fractions of ``name`` (a list for ``milestone_pcts``), each a number in [0, 1]."""
-    if name != "milestone_pcts":
-        return [_checks.number(name, value, low=0, high=1)]
-    if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-        raise TypeError(f"{name} must be a sequence of fractions in [0, 1], got {value!r}")
-    return [_checks.number(f"{name}[{i}]", v, low=0, high=1) for i, v in enumerate(value)]
-
-
-def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str) -> _seam.Schedules:
-    """The schedule(s) a spec gives for ``fit``, checked to fit in its ``N`` optimizer updates.
+def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, n_groups: int) -> _seam.Schedules:
+    """One schedule per param group for ``fit``, each checked to fit in its ``N`` optimizer updates.
 
     ``*_pct`` lengths become ``pct * N`` updates (not rounded: fastai's positions are exact
     fractions too); epoch lengths become ``round(epochs * n_iter / a)`` updates, which needs a whole
@@ -211,8 +197,8 @@ def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str) -> _seam.S
     """
     try:
         if isinstance(spec, tuple):
-            return tuple(_resolve_one(item, fit) for item in spec)
-        return _resolve_one(spec, fit)
+            return _seam.per_group([_resolve_one(item, fit) for item in spec], n_groups)
+        return _seam.per_group(_resolve_one(spec, fit), n_groups)
     except ValueError as error:
         raise ValueError(
             f"{_OWNER}: the {name!r} schedule does not fit this fit call ({fit.describe()}): {error}"
@@ -220,7 +206,12 @@ def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str) -> _seam.S
 
 
 def _resolve_one(spec: Spec, fit: _FitSize) -> WarmupSchedule:
-    schedule = spec if isinstance(spec, WarmupSchedule) else WarmupSchedule(**_lengths_in_updates(spec, fit))
+    if isinstance(spec, WarmupSchedule):
+        schedule = spec
+    else:
+        per_epoch = fit.updates_per_epoch() if any(spec.get(k) is not None for k in EPOCH_LENGTHS) else None
+        kwargs = to_updates(spec, steps_per_epoch=per_epoch, fit_updates=fit.updates)
+        schedule = WarmupSchedule(**{"total_steps": fit.updates, **kwargs})
     for field in ("warmup_steps", "total_steps"):
         value = getattr(schedule, field)
         if value is not None and value > fit.updates:
@@ -229,28 +220,6 @@ def _resolve_one(spec: Spec, fit: _FitSize) -> WarmupSchedule:
                 "longer than one fit never completes (use *_pct or *_epochs lengths, or leave total_steps out)"
             )
     return schedule
-
-
-def _lengths_in_updates(spec: Mapping[str, Any], fit: _FitSize) -> dict[str, Any]:
-    """Keyword arguments with every ``*_pct`` and ``*_epochs`` length converted to updates, total defaulted."""
-    kwargs = dict(spec)
-    for pct_name, step_name in PCT_LENGTHS.items():
-        if pct_name in kwargs:
-            steps = [p * fit.updates for p in _pct_values(pct_name, kwargs.pop(pct_name))]
-            kwargs[step_name] = steps if pct_name == "milestone_pcts" else steps[0]
-    for epoch_name, step_name in EPOCH_LENGTHS.items():
-        value = kwargs.pop(epoch_name, None)
-        if value is None:
-            continue
-        per_epoch = fit.updates_per_epoch()
-        if step_name == "milestones":
-            if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-                raise TypeError(f"{epoch_name} must be a sequence of numbers, got {value!r}")
-            kwargs[step_name] = [epochs_to_steps(f"{epoch_name}[{i}]", v, per_epoch) for i, v in enumerate(value)]
-        else:
-            kwargs[step_name] = epochs_to_steps(epoch_name, value, per_epoch)
-    kwargs.setdefault("total_steps", fit.updates)
-    return kwargs
 
 
 def _untuned(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> Spec | tuple[Spec, ...]:
@@ -262,13 +231,9 @@ def _untuned(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> Spe
     return spec
 
 
-def _first(schedules: _seam.Schedules) -> WarmupSchedule:
-    return schedules if isinstance(schedules, WarmupSchedule) else schedules[0]
-
-
 # ---------------------------------------------------------------------------- writing into the optimizer
-def _hyper_target(opt: Any, name: str) -> tuple[list[dict[str, Any]], str]:
-    """The dicts to write ``name`` into and the key there, resolved once per fit.
+def _hyper_target(opt: Any, name: str) -> tuple[Any, str, str]:
+    """Where to write ``name``: ``(source, attribute, key)``, resolved once per fit.
 
     ``OptimWrapper``: the torch ``param_groups``, under the torch key (``'momentum'``, ``'betas'[0]``
     ...); a fastai ``Optimizer``: its ``hypers``, under the fastai name.
@@ -280,50 +245,24 @@ def _hyper_target(opt: Any, name: str) -> tuple[list[dict[str, Any]], str]:
                 f"{_OWNER}: cannot schedule {name!r}: the wrapped {type(opt.opt).__name__} has no such "
                 f"hyper-parameter (its fastai names: {sorted(opt.bwd_map)})"
             )
-        return opt.opt.param_groups, "beta1" if key == "betas__0" else key
-    hypers = list(opt.hypers)
-    missing = [i for i, h in enumerate(hypers) if name not in h]
+        return opt.opt, "param_groups", "beta1" if key == "betas__0" else key
+    missing = [i for i, h in enumerate(opt.hypers) if name not in h]
     if missing:
         raise ValueError(
             f"{_OWNER}: cannot schedule {name!r}: param groups {missing} of the {type(opt).__name__} have no such "
-            f"hyper-parameter (their names: {sorted(hypers[missing[0]])})"
+            f"hyper-parameter (their names: {sorted(opt.hypers[missing[0]])})"
         )
-    return hypers, name
+    return opt, "hypers", name
 
 
-class _HyperWriter:
-    """One hyper-parameter of every param group: ``value_i(k) = base_i * f_i(k)``, bases read at ``before_fit``."""
-
-    __slots__ = ("bases", "groups", "key", "last", "name", "record", "schedule")
-
-    def __init__(self, opt: Any, name: str, schedule: _seam.Schedules) -> None:
-        self.name = name
-        self.groups, self.key = _hyper_target(opt, name)
-        self.bases = [_seam.read_value(g, self.key, i, _OWNER) for i, g in enumerate(self.groups)]
-        if not isinstance(schedule, WarmupSchedule):
-            schedule = _seam.per_group(schedule, len(self.groups), f"{_OWNER} ({name!r})")
-        _seam.check_range(self.groups, self.key, self.bases, schedule, _OWNER)
-        self.schedule = schedule
-        self.record: list[float] = []
-
-    def values_at(self, k: int) -> list[float]:
-        """``[base * f(k) for each group]``: the expression ``WarmupLR`` uses, so the floats are identical."""
-        schedule = self.schedule
-        if schedule.__class__ is WarmupSchedule:
-            factor = schedule(k)
-            return [base * factor for base in self.bases]
-        return [base * sched(k) for base, sched in zip(self.bases, schedule)]
-
-    def write(self, k: int) -> None:
-        """Write update ``k``'s values (Tensors filled in place) and record the last group's, as fastai does."""
-        values = self.values_at(k)
-        _seam.write_values(self.groups, self.key, values)
-        self.record.append(values[-1])
-        self.last = values
-
-    def restore(self) -> None:
-        """Put the base values back, so the next fit starts from the same bases."""
-        _seam.write_values(self.groups, self.key, self.bases)
+def _writer(opt: Any, name: str, schedules: _seam.Schedules) -> _seam.GroupWriter:
+    """``value_i(k) = base_i * f_i(k)`` for hyper-parameter ``name``, bases read at ``before_fit``."""
+    source, attribute, key = _hyper_target(opt, name)
+    bases = [_seam.read_value(g, key, i) for i, g in enumerate(getattr(source, attribute))]
+    try:
+        return _seam.GroupWriter(source, key, bases, schedules, attribute)
+    except ValueError as error:
+        raise ValueError(f"{_OWNER} ({name!r}): {error}") from None
 
 
 # ---------------------------------------------------------------------------- the callback
@@ -354,7 +293,7 @@ class WarmupCallback(Callback):
     """
 
     order, run_valid = 60, False
-    _stateattrs = ("_writers", "_fit", "_k")
+    _stateattrs = ("_writers", "_fit")
 
     def __init__(
         self,
@@ -370,6 +309,7 @@ class WarmupCallback(Callback):
         if adaptive is not None and not isinstance(adaptive, AdaptiveWarmup):
             raise TypeError(f"{_OWNER}: adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
         self.adaptive = adaptive
+        self._adaptive_start = None if adaptive is None else adaptive.state_dict()  # every fit starts from it
         self.record = TrainingRecord(meta={"adapter": "fastai"}) if _checks.boolean("record", record) else None
         if schedule is not None and schedule_kwargs:
             extra = sorted(schedule_kwargs)
@@ -386,9 +326,8 @@ class WarmupCallback(Callback):
     def _init_state(self) -> None:
         """Per-fit state: not pickled, rebuilt at every ``before_fit``."""
         super()._init_state()
-        self._writers: list[_HyperWriter] | None = None
+        self._writers: dict[str, _seam.GroupWriter] | None = None
         self._fit: _FitSize | None = None
-        self._k: float = 0
 
     def _is_training_fit(self) -> bool:
         """False for the ``before_fit``/``after_fit`` fastai fires around ``validate``/``get_preds`` and ``lr_find``.
@@ -421,37 +360,69 @@ class WarmupCallback(Callback):
             return
         self._check_no_other_scheduler()
         fit = _fit_size(self.learn)
-        hypers = list(self.learn.opt.hypers)
-        self.schedules = {name: _resolve(_untuned(spec, hypers), fit, name) for name, spec in self.specs.items()}
-        self._writers = [_HyperWriter(self.learn.opt, name, s) for name, s in self.schedules.items()]
-        self._fit = fit
-        bind_adaptive(self.adaptive, self.schedules["lr"])
+        opt = self.learn.opt
+        n_groups = len(opt.hypers)
+        resolved = {
+            name: _resolve(_untuned(spec, list(opt.hypers)), fit, name, n_groups) for name, spec in self.specs.items()
+        }
+        writers = {name: _writer(opt, name, schedules) for name, schedules in resolved.items()}
+        self.schedules = {name: _seam.shared(schedules) for name, schedules in resolved.items()}
+        if self.adaptive is not None:
+            self._start_adaptive(writers["lr"], fit)
+        self._writers, self._fit = writers, fit
+        self.hps = {name: [] for name in writers}
         if self.record is not None:
-            self.record.meta.update(
-                schedule=_first(self.schedules["lr"]).to_dict(),
-                base_lrs=self._writers[0].bases,
-                steps_per_epoch=fit.n_iter / fit.accumulate,
+            _seam.note_schedule(self.record, writers["lr"].schedules, writers["lr"].bases)
+            self.record.meta["steps_per_epoch"] = fit.n_iter / fit.accumulate
+
+    def _start_adaptive(self, writer: _seam.GroupWriter, fit: _FitSize) -> None:
+        """A fresh adaptive warmup for every fit; for ``fit(..., start_epoch=e)``, the state saved in the
+        optimizer (by ``learn.save``) at the end of epoch ``e - 1``."""
+        skip = [cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch)]
+        start_epoch = skip[0]._skip_to if skip else 0
+        saved = writer.groups[0].get(_ADAPTIVE_KEY) if start_epoch else None
+        state = self._adaptive_start if saved is None else saved
+        expected = start_epoch * fit.n_iter // fit.accumulate
+        if saved is not None and saved.get("updates", expected) != expected:
+            raise ValueError(
+                f"{_OWNER}: the adaptive warmup's state saved with the optimizer is at update {saved['updates']}, "
+                f"but fit(start_epoch={start_epoch}) resumes at update {expected}; load the checkpoint saved at "
+                f"the end of epoch {start_epoch - 1}"
             )
+        _seam.adaptive_state(self.adaptive, writer.schedules)("the adaptive warmup's saved state", state)
+        _seam.restore_adaptive(self.adaptive, state, writer.schedules)
+
+    def _save_adaptive(self) -> None:
+        """Keep the adaptive warmup's state in the optimizer's first group, so ``learn.save`` saves it."""
+        if self.adaptive is not None and self._writers is not None:
+            self._writers["lr"].groups[0][_ADAPTIVE_KEY] = self.adaptive.state_dict()
 
     def before_batch(self) -> None:
         """Write ``base * f(k)`` for update ``k = (epoch * n_iter + iter) // a`` (training batches only);
         with an adaptive warmup, ``k`` is its clock instead."""
         learn = self.learn
         k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
-        self._k = k
-        for writer in self._writers:
-            writer.write(k)
+        hps = self.hps  # no attribute is set here: fastai's Callback.__setattr__ costs a failed learner lookup
+        for name, writer in self._writers.items():
+            hps[name].append(writer.write(k)[-1])
 
     def after_step(self) -> None:
         """After each optimizer update: feed ``learn.loss`` to the record and the adaptive warmup."""
+        if self.record is None and self.adaptive is None:
+            return
+        learn = self.learn
+        loss = _seam.scalar("learn.loss", learn.loss)
         if self.record is not None:
-            self.record.log_update(self._k, self._writers[0].last[0], self.learn.loss)
+            k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
+            self.record.log_update(k, self._writers["lr"].last[0], loss)
         if self.adaptive is not None:
-            self.adaptive.observe(self.learn.loss)
-            note_adaptive(self.record, self.adaptive)
+            self.adaptive.observe(loss)
+            _seam.note_adaptive(self.record, self.adaptive)
 
     def after_epoch(self) -> None:
-        """Copy the epoch's train/valid loss (and an ``accuracy`` metric) from fastai's Recorder."""
+        """Save the adaptive state with the optimizer; copy the epoch's train/valid loss (and an
+        ``accuracy`` metric) from fastai's Recorder into the record."""
+        self._save_adaptive()
         recorder = getattr(self.learn, "recorder", None)
         if self.record is None or recorder is None or not recorder.values:
             return
@@ -462,9 +433,9 @@ class WarmupCallback(Callback):
         """Restore the bases, hand the per-batch values to the recorder, drop the per-fit state."""
         if self._writers is None:  # cancelled before our before_fit ran
             return
-        for writer in self._writers:
-            writer.restore()
-        self.hps = {writer.name: writer.record for writer in self._writers}
+        self._save_adaptive()
+        for writer in self._writers.values():
+            writer.write_values(writer.bases)
         if hasattr(self.learn, "recorder"):
             self.learn.recorder.hps = self.hps
         self._init_state()
@@ -641,7 +612,7 @@ class SchedDecay:
         return f"SchedDecay({self.start!r}, {self.end!r}, {self.decay_type!r})"
 
 
-class SchedWarmupSchedule:
+class SchedWarmupDecay:
     """fastai annealer ``pos -> base * f(pos * total)`` for a whole :class:`WarmupSchedule`.
 
     ``total`` (default ``schedule.total_steps``) is the length ``pos = 1`` stands for, in the
@@ -665,4 +636,7 @@ class SchedWarmupSchedule:
         return self.base * self.schedule(_check_pos(pos) * self.total)
 
     def __repr__(self) -> str:
-        return f"SchedWarmupSchedule({self.schedule!r}, base={self.base!r}, total={self.total!r})"
+        return f"SchedWarmupDecay({self.schedule!r}, base={self.base!r}, total={self.total!r})"
+
+
+SchedWarmupSchedule = SchedWarmupDecay  # the name this annealer had before; kept for existing imports

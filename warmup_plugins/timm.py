@@ -16,17 +16,17 @@ from typing import Any
 try:
     from timm.scheduler.scheduler import Scheduler
 except ImportError as error:  # pragma: no cover - exercised in a subprocess test
-    raise ImportError("warmup_plugins.timm needs timm: pip install warmup_plugins[timm]") from error
+    raise ImportError("warmup_plugins.timm needs timm, which is not installed: pip install timm") from error
 
 import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from . import _seam
+from ._seam import owned
 from .core import _checks, restarts
 from .core.schedule import WarmupSchedule
-from .extensions.adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
-from .monitoring.record import new_record, note_adaptive
+from .extensions.adaptive import AdaptiveWarmup, bind_adaptive
 
 __all__ = [
     "SCHED_NAMES",
@@ -42,18 +42,20 @@ TIMM_SCHEDS = ("cosine", "tanh", "step", "constant", "multistep", "plateau", "po
 NEW_SCHEDS = ("linear", "exponential")
 SCHED_NAMES = TIMM_SCHEDS + NEW_SCHEDS
 _CYCLIC = ("cosine", "tanh", "poly", "linear")
-_STATE_KEYS = frozenset({"schedule", "base_values", "last_t", "adaptive"})
+_CYCLE_LENGTH = (*_CYCLIC, "wsd", "rsqrt")  # the scheds whose timm scheduler has get_cycle_length()
 
 
 class WarmupScheduler(Scheduler):
     """A timm ``Scheduler`` whose LR at time ``t`` is ``base * f(t)`` for a ``WarmupSchedule`` ``f``.
 
     ``t`` is the epoch (``t_in_epochs=True``, moved by ``step(epoch)``) or the update count
-    (moved by ``step_update(num_updates)``); the schedule's lengths are in that unit. Groups with
-    timm's ``lr_scale`` (layer-wise decay) get ``base * f(t) * lr_scale``. Noise options are
-    timm's. Tensor LRs are filled in place. The state dict is plain data.
+    (moved by ``step_update(num_updates)``); the schedule's lengths are in that unit. ``base`` is
+    the group's ``initial_lr``. Groups with timm's ``lr_scale`` (layer-wise decay) get
+    ``base * f(t) * lr_scale``. Noise options are timm's. Tensor LRs are filled in place. The state
+    dict is plain data; ``load_state_dict`` writes no LR (the optimizer's state holds it).
     """
 
+    @owned
     def __init__(
         self,
         optimizer: Optimizer,
@@ -71,19 +73,21 @@ class WarmupScheduler(Scheduler):
         **schedule_kwargs: Any,
     ) -> None:
         if not isinstance(optimizer, Optimizer):
-            kind = type(optimizer).__name__
-            raise TypeError(f"WarmupScheduler: optimizer must be a torch.optim.Optimizer, got {kind}")
-        if not optimizer.param_groups:
-            raise ValueError("WarmupScheduler: the optimizer has no param groups")
-        self.schedule = _seam.build_schedule(schedule, schedule_kwargs, "WarmupScheduler", optimizer.param_groups)
-        self._factors = _seam.per_group(self.schedule, len(optimizer.param_groups), "WarmupScheduler")
-        for i, group in enumerate(optimizer.param_groups):
-            _seam.read_value(group, "lr", i, "WarmupScheduler")
+            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        groups = optimizer.param_groups
+        if not groups:
+            raise ValueError("the optimizer has no param groups")
+        schedules = _seam.build_schedules(schedule, schedule_kwargs, groups)
+        for i, group in enumerate(groups):
+            _seam.read_value(group, "lr", i)
             if initialize and isinstance(group["lr"], torch.Tensor):
                 group.setdefault("initial_lr", group["lr"].clone())  # never alias the LR we fill in place
             if "initial_lr" in group:  # timm writes it into the groups in its __init__: check it first
-                _seam.read_value(group, "initial_lr", i, "WarmupScheduler")
+                _seam.read_value(group, "initial_lr", i)
         _checks.boolean("t_in_epochs", t_in_epochs)
+        if adaptive is not None and t_in_epochs:
+            raise ValueError("an adaptive warmup follows updates; use t_in_epochs=False")
+        self._writer: _seam.GroupWriter | None = None  # timm's __init__ writes the bases through update_groups
         super().__init__(
             optimizer,
             "lr",
@@ -95,44 +99,39 @@ class WarmupScheduler(Scheduler):
             noise_seed=noise_seed,
             initialize=initialize,
         )
-        self._bases = [  # timm's 'initial_lr' (a group may bring its own): checked like any base value
-            _seam.read_value({"initial_lr": v}, "initial_lr", i, "WarmupScheduler")
-            for i, v in enumerate(self.base_values)
-        ]
-        _seam.check_range(optimizer.param_groups, "lr", self._bases, self._factors, "WarmupScheduler")
-        if adaptive is not None and t_in_epochs:
-            raise ValueError("WarmupScheduler: an adaptive warmup follows updates; use t_in_epochs=False")
-        self.adaptive = bind_adaptive(adaptive, self.schedule)
-        self.record = new_record(record, "timm", self.schedule)
-        if self.record is not None:
-            self.record.meta["base_lrs"] = list(self._bases)
+        bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(self.base_values)]
+        self._writer = _seam.GroupWriter(optimizer, "lr", bases, schedules)
+        self.base_values = bases
+        self.adaptive = bind_adaptive(adaptive, _seam.shared(schedules))
+        self.record = _seam.new_record(record, "timm", schedules, bases)
         self.last_t: float = 0
         self.update_groups(self._get_lr(0))
+
+    @property
+    def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:
+        """The schedule (a tuple, one per group, if they differ); change it with :meth:`set_schedule`."""
+        return _seam.shared(self._writer.schedules)
 
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         """timm's per-update call, after update ``num_updates - 1``; ``metric`` (its loss) feeds the
         record and the adaptive warmup, which then sets the schedule's clock instead of ``num_updates``."""
+        loss = _seam.scalar("metric", metric) if (self.record or self.adaptive) is not None else metric
         if self.record is not None and not self.t_in_epochs:
-            lr = self.optimizer.param_groups[0]["lr"]
-            self.record.log_update(num_updates - 1, float(lr), metric)
+            self.record.log_update(num_updates - 1, float(self.optimizer.param_groups[0]["lr"]), loss)
         if self.adaptive is not None:
-            num_updates = self.adaptive.observe(metric)
-            note_adaptive(self.record, self.adaptive)
+            num_updates = self.adaptive.observe(loss)
+            _seam.note_adaptive(self.record, self.adaptive)
         super().step_update(num_updates, metric)
 
     def step(self, epoch: int, metric: float | None = None) -> None:
         """timm's epoch-end call ``step(epoch + 1, metric)``; the record keeps ``metric`` per epoch."""
         if self.record is not None:
-            self.record.log_epoch(max(0, epoch - 1), metric=metric)
+            self.record.log_epoch(max(0, epoch - 1), metric=_seam.scalar("metric", metric))
         super().step(epoch, metric)
 
     def _get_lr(self, t: float) -> list[float]:
         self.last_t = t
-        schedule = self.schedule
-        if schedule.__class__ is WarmupSchedule:
-            factor = schedule(t)
-            return [base * factor for base in self._bases]
-        return [base * sched(t) for base, sched in zip(self._bases, self._factors)]
+        return self._writer.values_at(t)
 
     def update_groups(self, values: float | list[float]) -> None:
         """timm's rule (``value * lr_scale`` where a group has one), writing Tensor LRs in place."""
@@ -140,64 +139,78 @@ class WarmupScheduler(Scheduler):
         if not isinstance(values, (list, tuple)):
             values = [values] * len(groups)
         scaled = [value * group["lr_scale"] if "lr_scale" in group else value for group, value in zip(groups, values)]
-        _seam.write_values(groups, self.param_group_field, scaled)
+        if self._writer is None:  # timm's own __init__: the bases, checked just after
+            for group, value in zip(groups, scaled):
+                group["lr"] = value if not isinstance(group["lr"], torch.Tensor) else group["lr"].fill_(value)
+            return
+        self._writer.write_values(scaled)
 
     def get_cycle_length(self, cycles: int = 0) -> float:
-        """Length (in ``t`` units) of the first ``cycles`` cycles (default: the cycle limit) plus a
-        prefix warmup; the whole schedule's length when it has no restarts."""
-        first = self._factors[0]
+        """timm's ``get_cycle_length``: the first ``cycles`` cycles (default: the cycle limit), in whole
+        ``t`` units when cycles grow, plus a prefix warmup; the whole schedule's length without restarts."""
+        first = self._writer.schedules[0]
         if first.cycle_steps is None:
             return first.total_steps if first.total_steps is not None else first.warmup_steps
         n = max(1, cycles or first.cycle_limit or 1)
-        length = restarts.cycle_start(n, first.cycle_steps, first.cycle_mul)
+        if first.cycle_mul == 1:
+            length = first.cycle_steps * n
+        else:
+            length = math.floor(restarts.cycle_start(n, first.cycle_steps, first.cycle_mul))
         return length + (first.warmup_steps if first.warmup_prefix and not first.cycle_warmup else 0)
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the schedule, the base LRs and the last ``t`` the LRs were set for."""
         return {
-            "schedule": _seam.schedules_to_data(self.schedule),
-            "base_values": list(self._bases),
+            "schedule": _seam.schedules_data(self._writer.schedules),
+            "base_values": list(self._writer.bases),
             "last_t": self.last_t,
             "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
         }
 
-    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the schedule and base LRs and set the LRs for the saved ``t``."""
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"WarmupScheduler.load_state_dict: expected a dict, got {type(state_dict).__name__}")
-        missing, extra = sorted(_STATE_KEYS - set(state_dict)), sorted(set(state_dict) - _STATE_KEYS)
-        if missing or extra:
-            raise KeyError(f"WarmupScheduler.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        groups = self.optimizer.param_groups
-        bases = state_dict["base_values"]
-        if not isinstance(bases, (list, tuple)) or len(bases) != len(groups):
-            raise ValueError(f"WarmupScheduler.load_state_dict: base_values must be {len(groups)} numbers, got {bases}")
-        schedule = _seam.schedules_from_data(state_dict["schedule"])
-        factors = _seam.per_group(schedule, len(groups), "WarmupScheduler")
-        bases = [float(_checks.number(f"base_values[{i}]", b, low=0)) for i, b in enumerate(bases)]
-        last_t = _checks.number("last_t", state_dict["last_t"], low=0)
-        _seam.check_range(groups, "lr", bases, factors, "WarmupScheduler")
-        load_adaptive(self.adaptive, state_dict["adaptive"], schedule, "WarmupScheduler")
-        self.schedule, self._factors, self._bases = schedule, factors, bases  # all checked: nothing half-loaded
-        self.update_groups(self._get_lr(last_t))
+    def _decode(self, state_dict: object) -> dict[str, Any]:
+        n = len(self.optimizer.param_groups)
+        state = _seam.decode(
+            state_dict,
+            {
+                "schedule": _seam.schedules(n),
+                "base_values": _seam.numbers(n),
+                "last_t": _seam.number(low=0),
+                "adaptive": _seam.as_is,
+            },
+        )
+        state["writer"] = self._writer.with_schedules(state["schedule"], state["base_values"])
+        _seam.adaptive_state(self.adaptive, state["schedule"])("adaptive", state["adaptive"])
+        return state
 
+    def _apply(self, state: dict[str, Any]) -> None:
+        _seam.restore_adaptive(self.adaptive, state["adaptive"], state["schedule"])
+        self._writer, self.base_values, self.last_t = state["writer"], state["writer"].bases, state["last_t"]
+        _seam.note_schedule(self.record, self._writer.schedules, self._writer.bases)
+
+    @owned
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Restore the schedule, base LRs, ``t`` and adaptive state, all checked before any is applied."""
+        self._apply(self._decode(state_dict))
+
+    @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
         """Replace the schedule (one, or one per group) and write the LRs for the current ``t``, ``base * f_new(t)``.
 
         ``t`` and the base LRs stay, so the warmup is not repeated; an adaptive warmup is bound to the new
         ``W`` and ``T``. To extend a resumed run: ``load_state_dict``, then
-        ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``. Assigning ``scheduler.schedule``
-        directly is not supported: the per-group factors and the current LRs would not follow.
+        ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``.
         """
-        owner = f"{type(self).__name__}.set_schedule"
-        schedule, factors = _seam.new_schedule(schedule, self.optimizer.param_groups, "lr", self._bases, owner)
+        if schedule is None:
+            raise TypeError("schedule must be a WarmupSchedule or a list of them, got None")
+        writer = self._writer.with_schedules(_seam.per_group(schedule, len(self.optimizer.param_groups)))
         if self.adaptive is not None:
-            self.adaptive.bind(schedule)  # type: ignore[arg-type]
-        self.schedule, self._factors = schedule, factors
+            self.adaptive.bind(_seam.shared(writer.schedules))
+        self._writer = writer
+        _seam.note_schedule(self.record, writer.schedules, writer.bases)
         self._rewrite()
 
     def _rewrite(self) -> None:
-        """Write the LRs of the current ``t`` (after a load or a new schedule)."""
+        """Write the LRs of the current ``t`` (after a new schedule)."""
         self.update_groups(self._get_lr(self.last_t))
 
 
@@ -210,6 +223,7 @@ class PlateauWarmupScheduler(WarmupScheduler):
     cooldown counters) is in the state dict, so a resumed run continues it.
     """
 
+    @owned
     def __init__(
         self,
         optimizer: Optimizer,
@@ -235,21 +249,24 @@ class PlateauWarmupScheduler(WarmupScheduler):
         )
         self.restore_lr: list[float] | None = None
 
+    def _in_warmup(self, t: float) -> bool:
+        return t <= self._writer.schedules[0].warmup_steps
+
     def step(self, epoch: int, metric: float | None = None) -> None:
         self.metric = metric
-        if epoch <= self._factors[0].warmup_steps:
+        if self._in_warmup(epoch):
             self.update_groups(self._get_lr(epoch))
             return
         self.last_t = epoch
         if self.restore_lr is not None:  # undo last epoch's noise before the plateau logic reads the LR
-            _seam.write_values(self.optimizer.param_groups, "lr", self.restore_lr)
+            self._writer.write_values(self.restore_lr)
             self.restore_lr = None
         if metric is not None:
             self.plateau.step(metric)
         if self._is_apply_noise(epoch):
             noise = self._calculate_noise(epoch)
             self.restore_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
-            _seam.write_values(self.optimizer.param_groups, "lr", [v + v * noise for v in self.restore_lr])
+            self._writer.write_values([v + v * noise for v in self.restore_lr])
 
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         return None
@@ -258,62 +275,182 @@ class PlateauWarmupScheduler(WarmupScheduler):
         state = super().state_dict()
         state["plateau"] = self.plateau.state_dict()
         state["restore_lr"] = self.restore_lr
-        state["lrs"] = [float(group["lr"]) for group in self.optimizer.param_groups]  # the plateau's, after warmup
         return state
 
+    @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the warmup, the plateau state and, past the warmup, the LRs the plateau had reached."""
-        owner = "PlateauWarmupScheduler.load_state_dict"
+        """Restore the warmup and the plateau state (best metric, counters), all checked (the plateau state on
+        a copy) before any of it is applied; the LRs the plateau had reached come from the optimizer's state."""
         if not isinstance(state_dict, dict):
-            raise TypeError(f"{owner}: expected a dict, got {type(state_dict).__name__}")
-        state = dict(state_dict)
-        plateau, restore, lrs = state.pop("plateau", None), state.pop("restore_lr", None), state.pop("lrs", None)
-        if not isinstance(plateau, dict):
-            raise KeyError(f"{owner}: missing the 'plateau' state")
-        expected = set(self.plateau.state_dict())
-        if set(plateau) != expected:
-            missing, extra = sorted(expected - set(plateau)), sorted(set(plateau) - expected)
-            raise KeyError(f"{owner}: 'plateau' has missing keys {missing}, unexpected keys {extra}")
-        n_groups = len(self.optimizer.param_groups)
-        lrs = _check_lrs("lrs", lrs, n_groups, owner)
-        restore = None if restore is None else _check_lrs("restore_lr", restore, n_groups, owner)
-        super().load_state_dict(state)
-        self.plateau.load_state_dict(plateau)
-        self.restore_lr = restore
-        self._rewrite(lrs)
+            raise TypeError(f"expected a dict (a state_dict), got {type(state_dict).__name__}")
+        n = len(self.optimizer.param_groups)
+        own = {k: v for k, v in state_dict.items() if k not in ("plateau", "restore_lr")}
+        extra = _seam.decode(
+            {k: state_dict.get(k) for k in ("plateau", "restore_lr")},
+            {"plateau": _seam.torch_scheduler(self.plateau), "restore_lr": _seam.optional(_seam.numbers(n))},
+        )
+        state = self._decode(own)
+        self._apply(state)
+        self.plateau.load_state_dict(extra["plateau"])
+        self.restore_lr = extra["restore_lr"]
 
-    def _rewrite(self, lrs: list[float] | None = None) -> None:
-        """In the warmup, the LRs of the current epoch; past it, the plateau's (kept as they are, or ``lrs``)."""
-        if self.last_t <= self._factors[0].warmup_steps:
+    def _rewrite(self) -> None:
+        """In the warmup, the LRs of the current epoch; past it, the plateau's LRs stay as they are."""
+        if self._in_warmup(self.last_t):
             super()._rewrite()
-        elif lrs is not None:
-            _seam.write_values(self.optimizer.param_groups, "lr", lrs)
 
 
-def _check_lrs(name: str, values: object, n_groups: int, owner: str) -> list[float]:
-    if not isinstance(values, (list, tuple)) or len(values) != n_groups:
-        raise ValueError(f"{owner}: {name} must be a list of {n_groups} numbers, got {values!r}")
-    return [float(_checks.number(f"{name}[{i}]", v, low=0)) for i, v in enumerate(values)]
+# ---------------------------------------------------------------------------- the drop-in factory
+def _check_factory_args(a: dict[str, Any]) -> None:
+    """timm's arguments, checked under the names the caller used, before anything is converted."""
+    n, integer = _checks.number, _checks.integer
+    _checks.choice("sched", a["sched"], SCHED_NAMES)
+    for name in ("step_on_epochs", "warmup_prefix", "decay_after_warmup", "multistep_torch_milestones"):
+        _checks.boolean(name, a[name])
+    n("num_epochs", a["num_epochs"], low=0, low_open=True)
+    n("warmup_epochs", a["warmup_epochs"], low=0)
+    n("cooldown_epochs", a["cooldown_epochs"], low=0)
+    n("warmup_lr", a["warmup_lr"], low=0)
+    n("min_lr", a["min_lr"], low=0)
+    n("cycle_mul", a["cycle_mul"], low=1)
+    n("cycle_decay", a["cycle_decay"], low=0, low_open=True)
+    integer("cycle_limit", a["cycle_limit"], low=1)
+    n("k_decay", a["k_decay"], low=0, low_open=True)
+    if a["decay_epochs"] is not None:
+        n("decay_epochs", a["decay_epochs"], low=0, low_open=True)
+    if a["stable_timescale"] is not None:
+        n("stable_timescale", a["stable_timescale"], low=0, low_open=True)
+    if a["sched"] in ("step", "multistep", "plateau"):
+        n("decay_rate", a["decay_rate"], low=0, high=1, low_open=True)
+    elif a["sched"] == "poly":
+        n("decay_rate", a["decay_rate"], low=0, low_open=True)
+    if a["sched"] == "multistep":
+        _checks.numbers_nondecreasing("decay_milestones", a["decay_milestones"], low=0)
+    if not a["step_on_epochs"]:
+        integer("updates_per_epoch", a["updates_per_epoch"], low=1)
 
 
-def _check_sched(sched: object) -> str:
-    return _checks.choice("sched", sched, SCHED_NAMES)
+def _in_t_units(value: float | None, a: dict[str, Any]) -> float | None:
+    """A length in epochs as a length in ``t`` units: epochs, or updates when stepping per update."""
+    return value if value is None or a["step_on_epochs"] else value * a["updates_per_epoch"]
 
 
-def _group_schedules(
-    bases: list[float], warmup_lr: float, min_lr: float | None, options: dict[str, Any], owner: str
-) -> WarmupSchedule | tuple[WarmupSchedule, ...]:
-    """One schedule per distinct base LR: timm's warmup_lr and min_lr are absolute LRs, the core's
-    start and end factors are relative to each group's base. ``min_lr=None``: no end factor."""
+def _noise_range(noise: float | Sequence[float] | None, t_initial: float) -> float | list[float] | None:
+    """timm's noise range: fractions of ``t_initial`` (a pair, or a start)."""
+    if noise is None:
+        return None
+    if isinstance(noise, (list, tuple)):
+        bounds = [fraction * t_initial for fraction in noise]
+        return bounds[0] if len(bounds) == 1 else bounds
+    return noise * t_initial
+
+
+def _cyclic(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    """cosine, tanh, poly, linear: one decay over the span, or timm's restart cycles."""
+    sched, prefix, span, lead = a["sched"], t["prefix"], t["span"], t["lead"]
+    options: dict[str, Any] = {
+        "decay_type": {"poly": "polynomial"}.get(sched, sched),
+        "warmup_prefix": prefix,
+        "warmup_end": "decay" if sched == "tanh" and not prefix else "peak",
+        "total_steps": lead + restarts.cycle_start(a["cycle_limit"], span, a["cycle_mul"]),
+    }
+    if a["cycle_limit"] != 1 or a["cycle_mul"] != 1:  # one plain cycle is the decay over the span
+        options.update(
+            cycle_steps=span, cycle_mul=a["cycle_mul"], cycle_decay=a["cycle_decay"], cycle_limit=a["cycle_limit"]
+        )
+    if sched in ("cosine", "poly"):
+        options["k_decay"] = a["k_decay"]
+    if sched == "poly":
+        options["power"] = a["decay_rate"]
+    return options
+
+
+def _exponential(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    if not a["min_lr"] > 0:
+        raise ValueError(f"sched='exponential' decays to min_lr, which must be > 0 (got {a['min_lr']})")
+    return {"decay_type": "exponential", "warmup_prefix": t["prefix"], "total_steps": t["lead"] + t["span"]}
+
+
+def _step(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    return {"decay_type": "step", "step_size": t["decay"], "gamma": a["decay_rate"], "warmup_prefix": t["prefix"]}
+
+
+def _constant(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    return {"warmup_prefix": t["prefix"]}
+
+
+def _multistep(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    """timm decays one step before each milestone (``bisect_right(milestones, t + 1)``), torch at it."""
+    shift = (t["warmup"] if a["warmup_prefix"] else 0) - (0 if a["multistep_torch_milestones"] else 1)
+    milestones = [_in_t_units(m, a) for m in a["decay_milestones"]]
+    return {
+        "decay_type": "multistep",
+        "gamma": a["decay_rate"],
+        "warmup_prefix": False,  # milestones are absolute in the core: the shift above places them
+        "milestones": [max(0, m + shift) for m in milestones],
+    }
+
+
+def _wsd(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    """wsd and rsqrt: always a prefix warmup; stable (+ decay) within ``num_epochs`` unless warmup_prefix."""
+    sched, stable = a["sched"], t["t_sched"]
+    decay = a["decay_epochs"] * stable if 0 < a["decay_epochs"] < 1 else t["decay"]
+    decay = round(decay)
+    if not 0 < decay <= stable:
+        raise ValueError(
+            f"{sched} schedule requires 0 < decay_epochs <= epochs{'' if a['warmup_prefix'] else ' - warmup_epochs'}, "
+            f"got decay {decay} and stable + decay length {stable}."
+        )
+    options = {
+        "decay_type": "inverse_sqrt" if sched == "rsqrt" else "wsd",
+        "total_steps": t["warmup"] + stable,
+        "cooldown_steps": decay,
+        "cooldown_type": a["decay_fn"] or ("linear" if sched == "rsqrt" else "1-sqrt"),
+    }
+    if sched == "rsqrt":
+        options["timescale"] = _in_t_units(a["stable_timescale"], a)
+    return options
+
+
+def _plateau(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+    if not a["step_on_epochs"]:
+        raise ValueError("sched='plateau' only supports stepping per epoch (step_on_epochs=True)")
+    return {}
+
+
+_SCHED_OPTIONS = {
+    **dict.fromkeys(_CYCLIC, _cyclic),
+    "exponential": _exponential,
+    "step": _step,
+    "constant": _constant,
+    "multistep": _multistep,
+    "wsd": _wsd,
+    "rsqrt": _wsd,
+    "plateau": _plateau,
+}
+_USES_MIN_LR = (*_CYCLIC, "exponential", "wsd", "rsqrt")
+
+
+def _group_schedules(bases: list[float], a: dict[str, Any], options: dict[str, Any]) -> tuple[WarmupSchedule, ...]:
+    """One schedule per group: timm's warmup_lr and min_lr are absolute LRs, the core's start and end
+    factors are relative to each group's base LR (schedules are shared between groups of one base)."""
+    warmup, min_lr = options["warmup_steps"] > 0, a["min_lr"] if a["sched"] in _USES_MIN_LR else None
     built: dict[float, WarmupSchedule] = {}
     for i, base in enumerate(bases):
-        if base not in built:
-            if base <= 0:
-                raise ValueError(f"{owner}: param_groups[{i}] has lr {base}; a warmup needs a positive base LR")
-            end = {} if min_lr is None else {"end_factor": min_lr / base}
-            built[base] = WarmupSchedule(start_factor=warmup_lr / base, **options, **end)
-    schedules = tuple(built[b] for b in bases)
-    return schedules[0] if len(built) == 1 else schedules
+        if base in built:
+            continue
+        if base == 0:  # a frozen group: timm gives it 0 unless it warms up from warmup_lr or decays to min_lr
+            if (warmup and a["warmup_lr"] > 0) or (min_lr or 0) > 0:
+                raise ValueError(
+                    f"param_groups[{i}] has lr 0 (a frozen group), which timm would warm up from warmup_lr="
+                    f"{a['warmup_lr']} or decay to min_lr={a['min_lr']}, LRs of no base * factor schedule; "
+                    "give it lr > 0, or use warmup_lr=0 and min_lr=0"
+                )
+            built[base] = WarmupSchedule(**options, **({} if min_lr is None else {"end_factor": 0.0}))
+            continue
+        end = {} if min_lr is None else {"end_factor": min_lr / base}
+        built[base] = WarmupSchedule(start_factor=a["warmup_lr"] / base, **options, **end)
+    return tuple(built[b] for b in bases)
 
 
 def create_scheduler_v2(
@@ -360,104 +497,36 @@ def create_scheduler_v2(
     * ``multistep_torch_milestones=True``: timm's multistep decays one step before each milestone
       (``bisect_right(milestones, t + 1)``); this decays at the milestone, as torch's MultiStepLR.
 
-    ``sched='none'`` returns ``(None, num_epochs)`` as timm does, because timm's ``train.py``
-    checks for ``None`` and then leaves the optimizer's LR alone; any other unknown name raises a
-    ``ValueError`` listing the valid ones.
+    The base LR of each group is its ``initial_lr`` when it has one (a resumed optimizer, as in
+    timm's ``train.py --resume``), else its ``lr``. ``sched='none'`` returns ``(None, num_epochs)``
+    as timm does, because timm's ``train.py`` checks for ``None`` and then leaves the optimizer's LR
+    alone. Errors name the argument as passed here.
     """
-    sched = _check_sched(sched)
-    for name, flag in (
-        ("step_on_epochs", step_on_epochs),
-        ("decay_after_warmup", decay_after_warmup),
-        ("multistep_torch_milestones", multistep_torch_milestones),
-    ):
-        _checks.boolean(name, flag)
+    a = dict(locals())
+    _check_factory_args(a)
     if decay_epochs is None:
-        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
-    t_initial, warmup_t, decay_t, cooldown_t, timescale_t = (
-        num_epochs,
-        warmup_epochs,
-        decay_epochs,
-        cooldown_epochs,
-        stable_timescale,
-    )
-    if not step_on_epochs:
-        if not updates_per_epoch > 0:
-            raise ValueError("updates_per_epoch must be set to the number of optimizer updates per epoch")
-        t_initial, warmup_t = t_initial * updates_per_epoch, warmup_t * updates_per_epoch
-        decay_t, cooldown_t = decay_t * updates_per_epoch, cooldown_t * updates_per_epoch
-        decay_milestones = [d * updates_per_epoch for d in decay_milestones]
-        if timescale_t is not None:
-            timescale_t = timescale_t * updates_per_epoch
-
-    noise_range = None
-    if noise is not None:
-        noise_range = [n * t_initial for n in noise] if isinstance(noise, (list, tuple)) else noise * t_initial
-        if isinstance(noise_range, list) and len(noise_range) == 1:
-            noise_range = noise_range[0]
-    noise_args = dict(noise_range_t=noise_range, noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed)
-
+        a["decay_epochs"] = 0.2 if sched in ("wsd", "rsqrt") else 90
     if sched == "none":
         return None, num_epochs + (warmup_epochs if warmup_prefix else 0)
-
+    t_initial, warmup_t = _in_t_units(num_epochs, a), _in_t_units(warmup_epochs, a)
     prefix = warmup_prefix or decay_after_warmup
-    # the decay spans t_initial after a prefix warmup, or fits inside it with decay_after_warmup
     span = t_initial - warmup_t if decay_after_warmup and not warmup_prefix else t_initial
-    lead = warmup_t if prefix else 0  # where the decay clock starts
-    uses_end = sched in (*_CYCLIC, "exponential", "wsd", "rsqrt")
-    options: dict[str, Any] = {"warmup_type": warmup_type if warmup_t else "none", "warmup_steps": warmup_t}
-    if sched in _CYCLIC:
-        options.update(
-            decay_type={"poly": "polynomial"}.get(sched, sched),
-            warmup_prefix=prefix,
-            warmup_end="decay" if sched == "tanh" and not prefix else "peak",
-            total_steps=lead + restarts.cycle_start(cycle_limit, span, cycle_mul),
-        )
-        if cycle_limit != 1:  # a single cycle is the plain decay over the span (and the faster path)
-            options.update(cycle_steps=span, cycle_mul=cycle_mul, cycle_decay=cycle_decay, cycle_limit=cycle_limit)
-        if sched in ("cosine", "poly"):
-            options["k_decay"] = k_decay
-        if sched == "poly":
-            options["power"] = decay_rate
-    elif sched == "exponential":
-        if not min_lr > 0:
-            raise ValueError(f"sched='exponential' decays to min_lr, which must be > 0 (got {min_lr})")
-        options.update(decay_type="exponential", warmup_prefix=prefix, total_steps=lead + span)
-    elif sched in ("step", "constant"):
-        if sched == "step":
-            options.update(decay_type="step", step_size=decay_t, gamma=decay_rate)
-        options["warmup_prefix"] = prefix
-    elif sched == "multistep":
-        shift = (warmup_t if warmup_prefix else 0) - (0 if multistep_torch_milestones else 1)
-        options.update(
-            decay_type="multistep",
-            gamma=decay_rate,
-            warmup_prefix=False,  # milestones are absolute in the core: the shift above places them
-            milestones=[max(0, m + shift) for m in decay_milestones],
-        )
-    elif sched in ("wsd", "rsqrt"):
-        t_sched = t_initial if warmup_prefix else t_initial - warmup_t
-        if 0 < decay_epochs < 1:
-            decay_t = decay_epochs * t_sched
-        decay_t = round(decay_t)
-        if not 0 < decay_t <= t_sched:
-            raise ValueError(
-                f"{sched} schedule requires 0 < decay_epochs <= epochs{'' if warmup_prefix else ' - warmup_epochs'}, "
-                f"got decay {decay_t} and stable + decay length {t_sched}."
-            )
-        options.update(
-            decay_type="inverse_sqrt" if sched == "rsqrt" else "wsd",
-            total_steps=warmup_t + t_sched,
-            cooldown_steps=decay_t,
-            cooldown_type=decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
-        )
-        if sched == "rsqrt":
-            options["timescale"] = timescale_t
-    elif not step_on_epochs:  # plateau
-        raise ValueError("sched='plateau' only supports stepping per epoch (step_on_epochs=True)")
-
-    bases = [_seam.read_value(g, "lr", i, "create_scheduler_v2") for i, g in enumerate(optimizer.param_groups)]
-    schedules = _group_schedules(bases, warmup_lr, min_lr if uses_end else None, options, "create_scheduler_v2")
-
+    t = {
+        "warmup": warmup_t,
+        "prefix": prefix,
+        "span": span,  # the decay's length: t_initial after a prefix warmup, or what is left of it
+        "lead": warmup_t if prefix else 0,  # where the decay clock starts
+        "decay": _in_t_units(a["decay_epochs"], a),
+        "t_sched": t_initial if warmup_prefix else t_initial - warmup_t,  # wsd/rsqrt's stable + decay
+    }
+    options = {"warmup_type": warmup_type if warmup_t else "none", "warmup_steps": warmup_t}
+    options.update(_SCHED_OPTIONS[sched](a, t))
+    groups = optimizer.param_groups if isinstance(optimizer, Optimizer) else []
+    bases = [_seam.read_value(g, "initial_lr" if "initial_lr" in g else "lr", i) for i, g in enumerate(groups)]
+    schedules = _group_schedules(bases, a, options) if bases else None
+    noise_args = dict(
+        noise_range_t=_noise_range(noise, t_initial), noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed
+    )
     if sched == "plateau":
         scheduler: WarmupScheduler = PlateauWarmupScheduler(
             optimizer,
@@ -471,15 +540,9 @@ def create_scheduler_v2(
     else:
         scheduler = WarmupScheduler(optimizer, schedules, t_in_epochs=step_on_epochs, **noise_args)
     if not warmup_t:  # timm leaves the base LR in place until the first step call when there is no warmup
-        scheduler.update_groups(scheduler._bases)
-
-    if sched in (*_CYCLIC, "wsd", "rsqrt"):
-        if sched in _CYCLIC:  # timm's get_cycle_length(): whole updates/epochs
-            cycles = restarts.cycle_start(cycle_limit, span, cycle_mul)
-            length = lead + (span * cycle_limit if cycle_mul == 1 else math.floor(cycles))
-        else:
-            length = warmup_t + t_sched
-        total = length + cooldown_t
+        scheduler.update_groups(scheduler.base_values)
+    if sched in _CYCLE_LENGTH:  # timm: num_epochs = get_cycle_length() + cooldown
+        total = scheduler.get_cycle_length() + _in_t_units(cooldown_epochs, a)
         num_epochs = total if step_on_epochs else total // updates_per_epoch
     elif warmup_prefix:
         num_epochs += warmup_epochs

@@ -1,9 +1,12 @@
 """Plain-PyTorch adapter: :class:`WarmupLR`, a real ``LRScheduler`` driven by the core.
 
 Call ``scheduler.step()`` once after every ``optimizer.step()``. Update ``k`` (from 0) uses
-``base_lr * f(k)`` in every parameter group, where ``base_lr`` is the group's LR when the
-scheduler was created. Tensor LRs are filled in place, so ``torch.compile(optimizer.step)`` does
-not recompile as the LR changes.
+``base_lr * f(k)`` in every parameter group, where ``base_lr`` is the group's ``initial_lr`` (its LR
+when the first scheduler was created). Tensor LRs are filled in place, so ``torch.compile(optimizer.step)``
+does not recompile as the LR changes.
+
+Resume as with torch's own schedulers: ``load_state_dict`` restores the step, the bases and the
+schedule, and writes no LR; the LRs come from the optimizer's state dict, loaded before or after.
 """
 
 from __future__ import annotations
@@ -16,37 +19,20 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from . import _seam
+from ._seam import owned
 from .core import _checks
 from .core.schedule import WarmupSchedule
-from .extensions.adaptive import AdaptiveWarmup, bind_adaptive, load_adaptive
-from .monitoring.record import new_record, note_adaptive
+from .extensions.adaptive import AdaptiveWarmup, bind_adaptive
 
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
 
-_STATE_KEYS = frozenset({"last_epoch", "base_lrs", "schedule", "_step_count", "adaptive"})
 
-
-def _check_optimizer(optimizer: object, owner: str) -> Optimizer:
+def _check_optimizer(optimizer: object) -> Optimizer:
     if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"{owner}: optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
     if not optimizer.param_groups:
-        raise ValueError(f"{owner}: the optimizer has no param groups")
+        raise ValueError("the optimizer has no param groups")
     return optimizer
-
-
-def _check_state(state: object, required: frozenset[str], owner: str) -> dict[str, Any]:
-    if not isinstance(state, dict):
-        raise TypeError(f"{owner}.load_state_dict: expected a dict, got {type(state).__name__}")
-    missing, extra = sorted(required - set(state)), sorted(set(state) - required)
-    if missing or extra:
-        raise KeyError(f"{owner}.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-    return state
-
-
-def _check_bases(values: object, n_groups: int, owner: str) -> list[float]:
-    if not isinstance(values, (list, tuple)) or len(values) != n_groups:
-        raise ValueError(f"{owner}.load_state_dict: base values must be a list of {n_groups} numbers, got {values!r}")
-    return [float(_checks.number(f"base value [{i}]", v, low=0)) for i, v in enumerate(values)]
 
 
 class WarmupLR(LRScheduler):
@@ -62,8 +48,14 @@ class WarmupLR(LRScheduler):
     ``record=True`` keeps a :class:`~warmup_plugins.TrainingRecord` in ``.record``: pass the
     update's loss (and gradient norm) as ``step(loss=..., grad_norm=...)``. ``adaptive=`` takes an
     :class:`~warmup_plugins.AdaptiveWarmup`, which moves the schedule's clock from that feedback.
+
+    It works as a member of torch's ``SequentialLR`` (first or later). Like ``LambdaLR`` it computes
+    the LR from its own step rather than from the current one, so in ``ChainedScheduler`` it
+    overrides the schedulers before it instead of multiplying them. Two schedulers of the LR on one
+    optimizer each write it: the last one to step wins.
     """
 
+    @owned
     def __init__(
         self,
         optimizer: Optimizer,
@@ -74,39 +66,53 @@ class WarmupLR(LRScheduler):
         record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
-        optimizer = _check_optimizer(optimizer, "WarmupLR")
-        for i, group in enumerate(optimizer.param_groups):
-            _seam.read_value(group, "lr", i, "WarmupLR")
-        self.schedule = _seam.build_schedule(schedule, schedule_kwargs, "WarmupLR", optimizer.param_groups)
-        self._factors = _seam.per_group(self.schedule, len(optimizer.param_groups), "WarmupLR")
-        _checks.integer("last_epoch", last_epoch, low=-1)
-        self.adaptive = bind_adaptive(adaptive, self.schedule)
-        self.record = new_record(record, "torch", self.schedule)
-        super().__init__(optimizer, last_epoch)
-        if self.record is not None:
-            self.record.meta["base_lrs"] = list(self._bases)
+        groups = _check_optimizer(optimizer).param_groups
+        for i, group in enumerate(groups):
+            _seam.read_value(group, "lr", i)
+        self._schedules = _seam.build_schedules(schedule, schedule_kwargs, groups)
+        if _checks.integer("last_epoch", last_epoch, low=-1) != -1 and adaptive is not None:
+            raise ValueError(
+                f"an adaptive warmup cannot start at last_epoch={last_epoch}: its clock depends on the losses "
+                "seen; resume it with load_state_dict"
+            )
+        self.adaptive = bind_adaptive(adaptive, _seam.shared(self._schedules))
+        self.record = _seam.new_record(record, "torch", self._schedules, [])
+        super().__init__(optimizer, last_epoch)  # sets base_lrs from 'initial_lr', then _initial_step
+        _seam.note_schedule(self.record, self._schedules, self.base_lrs)
 
     @property
-    def base_lrs(self) -> list[float | torch.Tensor]:
-        return self._base_lrs
+    def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:
+        """The schedule (a tuple, one per group, if they differ); change it with :meth:`set_schedule`."""
+        return _seam.shared(self._writer.schedules)
+
+    @property
+    def base_lrs(self) -> list[float]:  # type: ignore[override]
+        """The groups' base LRs: update ``k`` uses ``base * f(k)``."""
+        return self._writer.bases
 
     @base_lrs.setter
     def base_lrs(self, values: Sequence[float | torch.Tensor]) -> None:
-        # torch sets these from each group's 'initial_lr' (not yet checked when resuming with last_epoch >= 0)
-        bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i, "WarmupLR") for i, v in enumerate(values)]
-        _seam.check_range(self.optimizer.param_groups, "lr", bases, self._factors, "WarmupLR")
-        self._base_lrs, self._bases = list(values), bases
+        # torch sets these from each group's 'initial_lr', which a resumed optimizer brings unchecked
+        bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(values)]
+        self._writer = _seam.GroupWriter(self.optimizer, "lr", bases, self._schedules)
 
     def lrs_at(self, step: float) -> list[float]:
         """The LRs update ``step`` uses, one per group: ``base * f(step)``."""
-        if isinstance(self.schedule, WarmupSchedule):
-            factor = self.schedule(step)
-            return [base * factor for base in self._bases]
-        return [base * sched(step) for base, sched in zip(self._bases, self._factors)]
+        return self._writer.values_at(step)
 
     def get_lr(self) -> list[float]:
         """The LRs for the current step (closed form; no side effects)."""
-        return self.lrs_at(self.last_epoch)
+        return self._writer.values_at(self._clock())
+
+    def _clock(self) -> float:
+        return self.last_epoch if self.adaptive is None else self.adaptive.clock
+
+    def _initial_step(self) -> None:
+        """torch's step at construction (and ``SequentialLR``'s restart of its first member): the LRs of
+        ``last_epoch + 1``; no update happened, so nothing is recorded or observed."""
+        self._step_count = 1
+        self.last_epoch += 1
+        self._last_lr = self._writer.write(self._clock())
 
     def step(  # type: ignore[override]
         self, epoch: float | None = None, *, loss: float | None = None, grad_norm: float | None = None
@@ -114,31 +120,25 @@ class WarmupLR(LRScheduler):
         """Advance to the next update, or jump to update ``epoch`` if given, and write the LRs.
 
         ``loss`` and ``grad_norm`` of the update just made feed the record and the adaptive warmup.
+        Everything is checked first: a failed call changes nothing.
         """
-        self._step_count += 1
-        if self.record is not None and self.last_epoch >= 0:
-            self.record.log_update(self.last_epoch, self._last_lr[0], loss, grad_norm)
+        loss, grad_norm = _seam.scalar("loss", loss), _seam.scalar("grad_norm", grad_norm)
         if epoch is None:
-            self.last_epoch += 1
+            step = self.last_epoch + 1
         elif self.adaptive is not None:
             raise TypeError("WarmupLR.step(epoch): an adaptive warmup cannot jump; restore its state_dict instead")
         else:
-            self.last_epoch = _checks.number("epoch", epoch, low=0)
-        if self.adaptive is not None and self.last_epoch > 0:
+            step = _checks.number("epoch", epoch, low=0)
+        writer = self._writer
+        writer.check_groups()
+        if self.record is not None and self.last_epoch >= 0:
+            self.record.log_update(self.last_epoch, self._last_lr[0], loss, grad_norm)
+        self._step_count += 1
+        self.last_epoch = step
+        if self.adaptive is not None:
             self.adaptive.observe(loss, grad_norm)
-            note_adaptive(self.record, self.adaptive)
-        self._write()
-
-    def _write(self) -> None:
-        clock = self.last_epoch if self.adaptive is None else self.adaptive.clock
-        schedule = self.schedule
-        if schedule.__class__ is WarmupSchedule:  # the common case, inlined: this is the per-update hot path
-            factor = schedule(clock)
-            values = [base * factor for base in self._bases]
-        else:
-            values = self.lrs_at(clock)
-        _seam.write_values(self.optimizer.param_groups, "lr", values)
-        self._last_lr = values
+            _seam.note_adaptive(self.record, self.adaptive)
+        self._last_lr = writer.write(self._clock())
 
     def get_last_lr(self) -> list[float | torch.Tensor]:
         """The LRs last written; copies of the group Tensors where the LR is a Tensor."""
@@ -152,40 +152,52 @@ class WarmupLR(LRScheduler):
         return {
             "last_epoch": self.last_epoch,
             "_step_count": self._step_count,
-            "base_lrs": list(self._bases),
-            "schedule": _seam.schedules_to_data(self.schedule),
+            "base_lrs": list(self.base_lrs),
+            "schedule": _seam.schedules_data(self._writer.schedules),
             "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
         }
 
+    @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        """Restore the step, base LRs, schedule and adaptive state, then write the LRs of that step."""
-        state = _check_state(state_dict, _STATE_KEYS, "WarmupLR")
-        groups = self.optimizer.param_groups
-        bases = _check_bases(state["base_lrs"], len(groups), "WarmupLR")
-        schedule = _seam.schedules_from_data(state["schedule"])
-        factors = _seam.per_group(schedule, len(groups), "WarmupLR")
-        last_epoch = _checks.number("last_epoch", state["last_epoch"], low=0)
-        step_count = _checks.integer("_step_count", state["_step_count"], low=0)
-        _seam.check_range(groups, "lr", bases, factors, "WarmupLR")
-        load_adaptive(self.adaptive, state["adaptive"], schedule, "WarmupLR")
-        self.schedule, self._factors, self.base_lrs = schedule, factors, bases
-        self.last_epoch, self._step_count = last_epoch, step_count
-        self._write()
+        """Restore the step, base LRs, schedule and adaptive state (all checked before any is applied).
 
+        No LR is written: as with torch's schedulers, the LRs come from the optimizer's state dict.
+        """
+        n = len(self.optimizer.param_groups)
+        state = _seam.decode(
+            state_dict,
+            {
+                "last_epoch": _seam.step_number,
+                "_step_count": _seam.integer(low=0),
+                "base_lrs": _seam.numbers(n),
+                "schedule": _seam.schedules(n),
+                "adaptive": _seam.as_is,
+            },
+        )
+        writer = self._writer.with_schedules(state["schedule"], state["base_lrs"])
+        _seam.adaptive_state(self.adaptive, writer.schedules)("adaptive", state["adaptive"])
+        _seam.restore_adaptive(self.adaptive, state["adaptive"], writer.schedules)
+        self._schedules, self._writer = writer.schedules, writer
+        self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
+        self._last_lr = writer.values_at(max(self._clock(), 0))
+        _seam.note_schedule(self.record, writer.schedules, writer.bases)
+
+    @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
         """Replace the schedule (one, or one per group) and write the current update's LRs, ``base * f_new(k)``.
 
         The update index ``k`` and the base LRs stay, so the warmup is not repeated; an adaptive warmup is
         bound to the new ``W`` and ``T``. To extend a resumed run: ``load_state_dict`` (which restores the
-        saved schedule), then ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``. Assigning
-        ``scheduler.schedule`` directly is not supported: the per-group factors and the current LRs would not follow.
+        saved schedule), then ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``.
         """
-        groups = self.optimizer.param_groups
-        schedule, factors = _seam.new_schedule(schedule, groups, "lr", self._bases, "WarmupLR.set_schedule")
+        if schedule is None:
+            raise TypeError("schedule must be a WarmupSchedule or a list of them, got None")
+        writer = self._writer.with_schedules(_seam.per_group(schedule, len(self.optimizer.param_groups)))
         if self.adaptive is not None:
-            self.adaptive.bind(schedule)  # type: ignore[arg-type]
-        self.schedule, self._factors = schedule, factors
-        self._write()
+            self.adaptive.bind(_seam.shared(writer.schedules))
+        self._schedules, self._writer = writer.schedules, writer
+        self._last_lr = writer.write(self._clock())
+        _seam.note_schedule(self.record, writer.schedules, writer.bases)
 
 
 class WarmupParam:
@@ -196,6 +208,7 @@ class WarmupParam:
     ``start_factor=0.95/0.85``. Step once per optimizer update, like :class:`WarmupLR`.
     """
 
+    @owned
     def __init__(
         self,
         optimizer: Optimizer,
@@ -203,56 +216,60 @@ class WarmupParam:
         schedule: WarmupSchedule | Sequence[WarmupSchedule] | None = None,
         **schedule_kwargs: Any,
     ) -> None:
-        self.optimizer = _check_optimizer(optimizer, "WarmupParam")
+        self.optimizer = _check_optimizer(optimizer)
         if not isinstance(name, str):
-            raise TypeError(f"WarmupParam: name must be a param-group key such as 'momentum', got {name!r}")
+            raise TypeError(f"name must be a param-group key such as 'momentum', got {name!r}")
         self.name = name
         groups = self.optimizer.param_groups
-        self.base_values = [_seam.read_value(g, name, i, "WarmupParam") for i, g in enumerate(groups)]
-        self.schedule = _seam.build_schedule(schedule, schedule_kwargs, "WarmupParam")
-        self._factors = _seam.per_group(self.schedule, len(groups), "WarmupParam")
-        _seam.check_range(groups, name, self.base_values, self._factors, "WarmupParam")
-        self.step_index = 0
-        self._write()
+        bases = [_seam.read_value(g, name, i) for i, g in enumerate(groups)]
+        schedules = _seam.build_schedules(schedule, schedule_kwargs, groups)
+        self._writer = _seam.GroupWriter(self.optimizer, name, bases, schedules)
+        self.step_index: float = 0
+        self._writer.write(0)
+
+    @property
+    def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:
+        return _seam.shared(self._writer.schedules)
+
+    @property
+    def base_values(self) -> list[float]:
+        return self._writer.bases
 
     def values_at(self, step: float) -> list[float]:
-        return [base * sched(step) for base, sched in zip(self.base_values, self._factors)]
-
-    def _write(self) -> None:
-        _seam.write_values(self.optimizer.param_groups, self.name, self.values_at(self.step_index))
+        return self._writer.values_at(step)
 
     def step(self) -> None:
+        self._writer.check_groups()
         self.step_index += 1
-        self._write()
+        self._writer.write(self.step_index)
 
     def state_dict(self) -> dict[str, Any]:
         return {
             "step_index": self.step_index,
             "base_values": list(self.base_values),
-            "schedule": _seam.schedules_to_data(self.schedule),
+            "schedule": _seam.schedules_data(self._writer.schedules),
         }
 
+    @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        state = _check_state(state_dict, frozenset({"step_index", "base_values", "schedule"}), "WarmupParam")
-        groups = self.optimizer.param_groups
-        bases = _check_bases(state["base_values"], len(groups), "WarmupParam")
-        schedule = _seam.schedules_from_data(state["schedule"])
-        factors = _seam.per_group(schedule, len(groups), "WarmupParam")
-        step_index = _checks.number("step_index", state["step_index"], low=0)
-        _seam.check_range(groups, self.name, bases, factors, "WarmupParam")
-        self.schedule, self._factors, self.base_values = schedule, factors, bases  # all checked: nothing half-loaded
-        self.step_index = step_index
-        self._write()
+        """Restore the step, bases and schedule (all checked first) and write that step's values."""
+        n = len(self.optimizer.param_groups)
+        state = _seam.decode(
+            state_dict,
+            {"step_index": _seam.number(low=0), "base_values": _seam.numbers(n), "schedule": _seam.schedules(n)},
+        )
+        self._writer = self._writer.with_schedules(state["schedule"], state["base_values"])
+        self.step_index = state["step_index"]
+        self._writer.write(self.step_index)
 
+    @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
         """Replace the schedule (one, or one per group) and write the current step's values; see
         :meth:`WarmupLR.set_schedule`."""
-        groups = self.optimizer.param_groups
-        schedule, factors = _seam.new_schedule(
-            schedule, groups, self.name, self.base_values, "WarmupParam.set_schedule"
-        )
-        self.schedule, self._factors = schedule, factors
-        self._write()
+        if schedule is None:
+            raise TypeError("schedule must be a WarmupSchedule or a list of them, got None")
+        self._writer = self._writer.with_schedules(_seam.per_group(schedule, len(self.optimizer.param_groups)))
+        self._writer.write(self.step_index)
 
 
 class WithWarmup(LRScheduler):
@@ -267,6 +284,7 @@ class WithWarmup(LRScheduler):
     epoch end: metric reports during warmup are ignored, ticks after it do nothing.
     """
 
+    @owned
     def __init__(
         self,
         scheduler: LRScheduler | ReduceLROnPlateau,
@@ -276,13 +294,18 @@ class WithWarmup(LRScheduler):
         start_factor: float = WarmupSchedule.start_factor,
     ) -> None:
         if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
-            raise TypeError(f"WithWarmup: scheduler must be a torch LR scheduler, got {type(scheduler).__name__}")
+            raise TypeError(f"scheduler must be a torch LR scheduler, got {type(scheduler).__name__}")
         self.scheduler = scheduler
         self.warmup = WarmupSchedule(warmup_type=warmup_type, warmup_steps=warmup_steps, start_factor=start_factor)
-        optimizer = _check_optimizer(scheduler.optimizer, "WithWarmup")
-        self.targets = [_seam.read_value(g, "lr", i, "WithWarmup") for i, g in enumerate(optimizer.param_groups)]
-        _seam.check_range(optimizer.param_groups, "lr", self.targets, self.warmup, "WithWarmup")
-        super().__init__(optimizer)
+        groups = _check_optimizer(scheduler.optimizer).param_groups
+        targets = [_seam.read_value(g, "lr", i) for i, g in enumerate(groups)]
+        self._writer = _seam.GroupWriter(scheduler.optimizer, "lr", targets, _seam.per_group(self.warmup, len(groups)))
+        super().__init__(scheduler.optimizer)
+
+    @property
+    def targets(self) -> list[float]:
+        """The LRs the warmup rises to: the wrapped scheduler's at its step 0."""
+        return self._writer.bases
 
     @property
     def in_warmup(self) -> bool:
@@ -290,21 +313,25 @@ class WithWarmup(LRScheduler):
         return self.last_epoch < self.warmup.warmup_steps
 
     def get_lr(self) -> list[float]:
-        factor = self.warmup(min(self.last_epoch, self.warmup.warmup_steps))
-        return [target * factor for target in self.targets]
+        return self._writer.values_at(min(self.last_epoch, self.warmup.warmup_steps))
+
+    def _initial_step(self) -> None:
+        self._step_count = 1
+        self.last_epoch += 1
+        self._last_lr = self._writer.write(self.last_epoch)
 
     def step(self, metrics: float | None = None, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """One update tick; after the warmup, forwards to the wrapped scheduler (see class docs)."""
-        self._step_count += 1
         plateau = isinstance(self.scheduler, ReduceLROnPlateau)
-        if self.last_epoch < self.warmup.warmup_steps:
+        if self.in_warmup:
             if plateau and metrics is not None:
                 return
+            self._writer.check_groups()
+            self._step_count += 1
             self.last_epoch += 1
-            values = self.get_lr()
-            _seam.write_values(self.optimizer.param_groups, "lr", values)
-            self._last_lr = values
+            self._last_lr = self._writer.write(self.last_epoch)
             return
+        self._step_count += 1
         if plateau:
             if metrics is not None:
                 self.scheduler.step(metrics, *args, **kwargs)
@@ -322,19 +349,26 @@ class WithWarmup(LRScheduler):
             "scheduler": self.scheduler.state_dict(),
         }
 
+    @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
-        keys = frozenset({"last_epoch", "_step_count", "targets", "warmup", "scheduler"})
-        state = _check_state(state_dict, keys, "WithWarmup")
-        targets = _check_bases(state["targets"], len(self.optimizer.param_groups), "WithWarmup")
-        warmup = _seam.schedules_from_data(state["warmup"])
-        if not isinstance(warmup, WarmupSchedule) or not isinstance(state["scheduler"], dict):
-            raise TypeError("WithWarmup.load_state_dict: 'warmup' and 'scheduler' must be dicts (state dicts)")
-        last_epoch = _checks.integer("last_epoch", state["last_epoch"], low=0)
-        step_count = _checks.integer("_step_count", state["_step_count"], low=0)
-        _seam.check_range(self.optimizer.param_groups, "lr", targets, warmup, "WithWarmup")
-        self.scheduler.load_state_dict(state["scheduler"])  # the wrapped torch scheduler checks its own state
-        self.targets, self.warmup, self.last_epoch, self._step_count = targets, warmup, last_epoch, step_count
-        if self.in_warmup or self.last_epoch == self.warmup.warmup_steps:
-            values = self.get_lr()
-            _seam.write_values(self.optimizer.param_groups, "lr", values)
-            self._last_lr = values
+        """Restore the warmup and the wrapped scheduler's state, all checked before any is applied.
+
+        No LR is written: as with torch's schedulers, the LRs come from the optimizer's state dict.
+        """
+        n = len(self.optimizer.param_groups)
+        state = _seam.decode(
+            state_dict,
+            {
+                "last_epoch": _seam.integer(low=0),
+                "_step_count": _seam.integer(low=0),
+                "targets": _seam.numbers(n),
+                "warmup": _seam.schedules(1),
+                "scheduler": _seam.torch_scheduler(self.scheduler),
+            },
+        )
+        (warmup,) = state["warmup"]
+        writer = self._writer.with_schedules(_seam.per_group(warmup, n), state["targets"])
+        self.scheduler.load_state_dict(state["scheduler"])  # checked on a copy: it cannot fail half-way
+        self.warmup, self._writer = warmup, writer
+        self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
+        self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]

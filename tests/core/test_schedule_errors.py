@@ -2,6 +2,7 @@
 
 import math
 
+import numpy as np
 import pytest
 
 from warmup_plugins import WarmupSchedule
@@ -123,3 +124,26 @@ def test_immutable():
     f = WarmupSchedule()
     with pytest.raises(AttributeError):
         f.warmup_steps = 3
+
+
+@pytest.mark.parametrize(
+    "steps",
+    [
+        ["1", "2"],
+        [True, False],
+        np.array([1 + 2j]),
+        np.array(["2020-01-01"], dtype="datetime64[D]"),
+        np.ma.masked_array([1.0, 2.0], mask=[0, 1]),
+        [1, None],
+        np.array([1.0, np.nan]),
+        [1.0, -1.0],
+    ],
+    ids=["str", "bool", "complex", "datetime64", "masked", "None", "nan", "negative"],
+)
+def test_an_array_of_steps_is_checked_like_a_single_step(steps):
+    with pytest.raises((TypeError, ValueError), match="step"):
+        WarmupSchedule(warmup_steps=2)(steps)
+
+
+def test_an_empty_array_gives_an_empty_array():
+    assert WarmupSchedule(warmup_steps=2)(np.array([])).shape == (0,)

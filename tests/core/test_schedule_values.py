@@ -6,7 +6,8 @@ import math
 import numpy as np
 import pytest
 
-from warmup_plugins import DECAY_TYPES, WARMUP_TYPES, WarmupSchedule
+from warmup_plugins import WarmupSchedule
+from warmup_plugins.core import DECAY_TYPES, WARMUP_TYPES
 
 W, T, S, M = 10, 110, 0.05, 0.02
 
@@ -232,3 +233,30 @@ class TestFromEpochs:
     def test_rejects_update_lengths(self):
         with pytest.raises(TypeError, match="warmup_epochs"):
             WarmupSchedule.from_epochs(warmup_steps=5, steps_per_epoch=10)
+
+
+@pytest.mark.parametrize("decay_type", ["linear", "polynomial", "cosine"])
+@pytest.mark.parametrize(("cycle_mul", "length"), [(1.000000001, 1), (1.01, 3), (1.0000001, 7)])
+def test_restarts_with_a_cycle_mul_close_to_one_never_go_below_the_end_factor(decay_type, cycle_mul, length):
+    """Float error in the cycle starts could put a step past its cycle's end: 1 - p < 0, a negative factor."""
+    from warmup_plugins.core import restarts
+
+    f = WarmupSchedule(total_steps=1e6, decay_type=decay_type, cycle_steps=length, cycle_mul=cycle_mul)
+    starts = [restarts.cycle_start(i, length, cycle_mul) for i in range(1, 3000)]
+    near_ends = [k for b in starts for k in (math.nextafter(b, 0), b - 1e-9 * b, b - 0.5)]
+    assert min(f(k) for k in near_ends) >= 0.0  # was -2.19e-7 for (1.000000001, 1)
+
+
+def test_an_overlapping_warmup_as_long_as_the_run_rises_to_the_final_value():
+    """timm tanh, warmup_prefix=False, warmup_epochs == num_epochs: the warmup target is _get_lr(W) = lr_min."""
+    f = WarmupSchedule(
+        warmup_steps=10, total_steps=10, decay_type="tanh", end_factor=0.01, warmup_prefix=False, warmup_end="decay"
+    )
+    assert f(10) == 0.01
+    assert f(5) == 0.01 + (0.01 - 0.01) * 0.5  # from start 0.01 to the target 0.01: flat
+
+
+def test_tanh_starts_just_below_the_peak_as_documented():
+    f = WarmupSchedule(warmup_steps=5, total_steps=50, decay_type="tanh")
+    assert f(5) == (1 - math.tanh(-7.0)) / 2 < 1  # timm's formula, 1 - 8.3e-7; every other decay gives 1.0
+    assert all(WarmupSchedule(warmup_steps=5, total_steps=50, decay_type=d)(5) == 1.0 for d in ("cosine", "linear"))

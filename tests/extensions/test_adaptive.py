@@ -125,6 +125,7 @@ def test_torch_resume_with_adaptive_state():
     opt = torch.optim.SGD(tiny_model().parameters(), lr=0.1)
     again = WarmupLR(opt, SCHED, adaptive=AdaptiveWarmup(burn_in=5))
     again.load_state_dict(state)
+    opt.load_state_dict(sched.optimizer.state_dict())  # the LR comes from the optimizer's state, as in torch
     rest = []
     for loss in SPIKY[10:]:
         rest.append(opt.param_groups[0]["lr"])

@@ -23,7 +23,7 @@ def test_without_fastai_the_error_names_the_extra():
     )
     assert result.returncode == 0, result.stderr
     assert "ImportError: warmup_plugins.fastai needs fastai" in result.stdout
-    assert "pip install warmup_plugins[fastai]" in result.stdout
+    assert "pip install fastai" in result.stdout
 
 
 def test_the_core_and_torch_adapter_do_not_import_fastai():

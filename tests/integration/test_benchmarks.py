@@ -10,7 +10,7 @@ import torch
 pytest.importorskip("timm")
 pytest.importorskip("fastai")
 
-from benchmarks import cifar10, report, sweep
+from benchmarks import cifar10, fastai_batch_cost, report, sweep
 from benchmarks.data import augment, batch_order, cached_arrays_path, load_arrays, load_cifar10
 
 CIFAR10_ROOT = os.environ.get("CIFAR10_ROOT")
@@ -92,6 +92,27 @@ def test_sweep_grid_and_summary(tmp_path):
         assert cell["runs"] == 1 and 0.0 <= cell["accuracy_mean"] <= 1.0
     adaptive = next(c for c in result["cells"] if c["warmup_type"] == "adaptive")
     assert adaptive["warmup_updates"][0] is not None  # the adaptive warmup finished (the cap guarantees it)
+
+
+def test_fastai_batch_cost_quick_writes_json_and_renders(tmp_path):
+    """The fastai per-batch cost benchmark: a real fit per group count, its JSON (device, torch, commit), its
+    section in RESULTS.md and its figure."""
+    result = fastai_batch_cost.main(["--quick", "--out", str(tmp_path)])
+    saved = json.loads((tmp_path / "fastai_batch_cost_quick.json").read_text())
+    assert saved == result
+    env = saved["environment"]
+    assert env["device"].startswith("CPU") and env["torch"] == torch.__version__ and "git_commit" in env
+    assert [row["groups"] for row in saved["rows"]] == [1, 50]
+    for row in saved["rows"]:
+        events = row["callback_events"]
+        assert events[0] == "before_batch" and set(events) <= set(saved["per_batch_events"])
+        assert row["callback_us_per_batch"] > 0 and row["batches_per_fit"] == 20
+        assert row["ratio_to_step"]["in_loop"] == row["callback_us_per_batch"] / row["warmup_lr_step_us_in_loop"]
+        assert row["within_target"]["tight"] == (row["ratio_to_step"]["tight"] <= saved["target_ratio"] == 3.0)
+    text = report.render(tmp_path, include_quick=True)
+    assert "## fastai callback per-batch cost in a real fit" in text
+    assert f"| 50 | {saved['rows'][1]['callback_us_per_batch']:.2f} |" in text
+    assert (tmp_path / "fastai_batch_cost_quick.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_missing_or_malformed_data_root_names_the_layouts(tmp_path):

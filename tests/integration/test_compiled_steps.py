@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 import torch
+from torch.optim.lr_scheduler import LambdaLR
 
 from tests.helpers import batches, tiny_model
 from warmup_plugins import WarmupSchedule
@@ -137,3 +138,37 @@ def test_cuda_graph_check_says_it_needs_a_gpu():
     )
     assert result.returncode == 2, result.stdout + result.stderr
     assert "needs a CUDA GPU" in result.stderr and "nothing was checked" in result.stderr
+
+
+def _count_compiles(scheduler_factory, steps):
+    """Compiles of a compiled SGD step with a Tensor LR over ``steps`` updates, stepping the scheduler each."""
+    model = tiny_model()
+    opt = torch.optim.SGD(model.parameters(), lr=torch.tensor(0.1), momentum=0.9)
+    sched = scheduler_factory(opt)
+    compiles = counter()
+    compiled_step = torch.compile(opt.step, backend=compiles)
+    for x, y in batches(steps):
+        torch.nn.functional.cross_entropy(model(x), y).backward()
+        compiled_step()
+        opt.zero_grad()
+        sched.step()
+    return compiles.frame_count
+
+
+def test_compiled_optimizer_step_compiles_at_most_twice_over_a_schedule():
+    frames = _count_compiles(lambda opt: WarmupLR(opt, SCHED), 32)
+    assert 1 <= frames <= 2
+
+
+def test_writing_floats_recompiles_the_step():
+    """The failure WarmupLR avoids: a float LR is baked into the compiled SGD step, so every new
+    value recompiles (until torch's recompile limit of 8 makes it fall back to eager)."""
+
+    class FloatWriter(LambdaLR):
+        def step(self, epoch=None):
+            super().step(epoch)
+            for g, lr in zip(self.optimizer.param_groups, self._last_lr):
+                g["lr"] = float(lr)
+
+    frames = _count_compiles(lambda opt: FloatWriter(opt, lambda k: SCHED(k)), 12)
+    assert frames > 4

@@ -3,6 +3,7 @@
 import dataclasses
 import json
 import math
+import re
 import shutil
 import subprocess
 import sys
@@ -11,8 +12,11 @@ from pathlib import Path
 import pytest
 
 from warmup_plugins import TrainingRecord, WarmupSchedule
-from warmup_plugins.cli import main
+from warmup_plugins.cli import _field_help, main
+from warmup_plugins.core import COOLDOWN_TYPES, DECAY_TYPES, WARMUP_TYPES
 from warmup_plugins.core.schedule import EPOCH_LENGTHS
+from warmup_plugins.extensions.untuned import UNTUNED_TYPES
+from warmup_plugins.monitoring.diagnosis import DiagnoseOptions
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = shutil.which("warmup-plugins", path=str(Path(sys.executable).parent))
@@ -63,8 +67,9 @@ def test_every_schedule_field_and_epoch_form_is_an_option():
         assert f"--{f.name.replace('_', '-')}" in text, f.name
     for name in (*EPOCH_LENGTHS, "steps_per_epoch", "base_lr", "beta2"):
         assert f"--{name.replace('_', '-')}" in text, name
-    assert "--no-warmup-prefix" in text and "one of constant, cosine, linear, polynomial" in text
-    assert "polynomial exponent (default 1)" in text  # the help comes from the WarmupSchedule docstring
+    assert "--no-warmup-prefix" in text and "polynomial exponent (default 1)" in text
+    for name in (*WARMUP_TYPES, *UNTUNED_TYPES, *DECAY_TYPES, *COOLDOWN_TYPES):  # every value the CLI accepts
+        assert re.search(rf"(?<![\w-]){re.escape(name)}(?![\w-])", text), name
 
 
 def test_show_prints_exact_values():
@@ -104,12 +109,13 @@ def test_diagnose_exit_status_and_report(tmp_path):
     assert "-> extend the warmup from 20 to 40 updates (warmup_steps=40)" in result.stdout
 
 
-def test_a_bad_option_is_a_usage_error_without_traceback():
+def test_a_bad_option_is_one_line_and_exit_2():
     result = cli("show", "--warmup-steps", 200, "--total-steps", 100)
-    assert result.returncode == 2
-    assert result.stderr.startswith("usage: warmup-plugins show")
-    assert "error: invalid schedule: warmup_steps (200) is longer than total_steps (100)" in result.stderr
-    assert "Traceback" not in result.stderr
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr == (
+        "warmup-plugins show: error: invalid schedule: warmup_steps (200) is longer than total_steps (100); both "
+        "count optimizer updates unless you use WarmupSchedule.from_epochs (see warmup-plugins show --help)\n"
+    )
 
 
 @pytest.mark.skipif(SCRIPT is None, reason="the console script is not installed (pip install -e .)")
@@ -171,6 +177,7 @@ def test_bad_input_is_an_argparse_error(capsys, tmp_path, args, message):
     status, out, err = run_main(capsys, *(str(a).format(tmp=tmp_path) for a in args))
     assert status == 2 and out == ""
     assert "error: " in err and message in err
+    assert err.startswith("warmup-plugins") and err.count("\n") == 1  # one line, no usage block (issue 12, item 7)
 
 
 def test_diagnose_bad_records_and_thresholds(capsys, tmp_path):
@@ -219,3 +226,106 @@ def test_tensorboard_command_writes_event_files(capsys, tmp_path):
     assert out.startswith(f"wrote TensorBoard scalars to {tmp_path / 'tb'}")
     files = list((tmp_path / "tb").glob("events.out.tfevents.*"))
     assert len(files) == 1 and files[0].stat().st_size > 0
+
+
+# ---------------------------------------------------------------------- issue 10, cases 15-18
+def test_a_fractional_steps_per_epoch_is_diagnosed(capsys, tmp_path):
+    """Case 15: fastai under GradientAccumulation records steps_per_epoch = 2.5."""
+    losses = clean()
+    losses[12] *= 8
+    path = write_record(tmp_path / "accumulated.json", losses)
+    data = json.loads(path.read_text())
+    data["meta"]["steps_per_epoch"] = 2.5
+    path.write_text(json.dumps(data))
+    status, out, err = run_main(capsys, "diagnose", path)
+    assert status == 1, err
+    assert "[spike] update 12 (epoch 4)" in out  # floor(12 / 2.5)
+    status, out, err = run_main(capsys, "diagnose", path, "--steps-per-epoch", 1.5)
+    assert status == 1 and "[spike] update 12 (epoch 8)" in out
+
+
+@pytest.mark.parametrize(
+    "command", [("diagnose",), ("tensorboard", "--log-dir", "{tmp}/tb"), ("plot-record", "-o", "{tmp}/r")]
+)
+@pytest.mark.parametrize("step", ["null", "NaN", "Infinity", "-1"])
+def test_a_record_with_a_bad_update_index_is_one_clear_line(capsys, tmp_path, command, step):
+    """Case 16: no AssertionError from diagnose, no OverflowError traceback from tensorboard."""
+    if command[0] == "tensorboard":
+        pytest.importorskip("tensorboard")
+    path = write_record(tmp_path / "r.json", clean(20))
+    text = path.read_text()
+    path.write_text(text.replace('"step": [0, 1, 2,', f'"step": [0, 1, {step},'))
+    status, out, err = run_main(capsys, command[0], path, *(a.format(tmp=tmp_path) for a in command[1:]))
+    assert status == 2 and out == ""
+    assert f"{path}: training record: updates.step[2] must be a finite number >= 0, got " in err
+    assert err.count("\n") == 1
+
+
+def test_a_huge_total_is_drawn_not_a_memory_error(capsys, tmp_path):
+    """Case 17: plot --total-steps 1e12 drew 10**12 points (MemoryError); it draws MAX_POINTS now."""
+    out = tmp_path / "huge.png"
+    status, stdout, err = run_main(capsys, "plot", "--warmup-steps", 1e9, "--total-steps", 1e12, "-o", out)
+    assert status == 0, err
+    assert stdout == f"wrote {out}\n" and out.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_a_deeply_nested_record_is_one_clear_line(capsys, tmp_path):
+    """Case 17: a RecursionError traceback before."""
+    path = tmp_path / "deep.json"
+    path.write_text("[" * 100_000 + "]" * 100_000)
+    for command in (("diagnose",), ("tensorboard", "--log-dir", tmp_path / "tb"), ("plot-record", "-o", tmp_path)):
+        status, out, err = run_main(capsys, command[0], path, *command[1:])
+        assert status == 2 and out == "", command
+        assert err == (
+            f"warmup-plugins {command[0]}: error: {path} is not a training record: its JSON is nested too deeply "
+            f"(see warmup-plugins {command[0]} --help)\n"
+        )
+
+
+def test_plot_says_which_file_it_wrote(capsys, tmp_path):
+    """Case 18: -o DIR wrote DIR.png and said "wrote DIR"; a name without extension got .png silently."""
+    folder = tmp_path / "figures"
+    folder.mkdir()
+    schedule = ("--warmup-steps", 5, "--total-steps", 20)
+    asked_and_written = [
+        (folder, folder / "schedule.png", f" (a file in the folder {folder})"),
+        (f"{tmp_path}/new/", tmp_path / "new" / "schedule.png", f" (a file in the folder {tmp_path}/new/)"),
+        (tmp_path / "lr", tmp_path / "lr.png", " (added .png to the name given)"),
+        (tmp_path / "lr.svg", tmp_path / "lr.svg", ""),
+    ]
+    for asked, written, note in asked_and_written:
+        status, out, err = run_main(capsys, "plot", *schedule, "-o", asked)
+        assert status == 0, err
+        assert out == f"wrote {written}{note}\n" and written.stat().st_size > 0
+    record = write_record(tmp_path / "r.json", clean())
+    status, out, err = run_main(capsys, "plot-record", record, "-o", folder)
+    assert status == 0 and out == f"wrote {folder / 'record.png'} (a file in the folder {folder})\n", err
+    status, _, err = run_main(capsys, "plot", *schedule, "-o", tmp_path / "lr.v2")
+    assert status == 2 and "path " in err and "matplotlib cannot write '.v2' files; use one of" in err
+
+
+# ---------------------------------------------------------------------- single-sourced help (issue 11, item 5)
+def test_diagnose_flags_are_the_options_fields(capsys, tmp_path):
+    status, out, _ = run_main(capsys, "diagnose", "--help")
+    text = " ".join(out.split())
+    for f in dataclasses.fields(DiagnoseOptions):
+        flag = f"--{f.name.replace('_', '-')}"
+        assert f"{flag} N {f.metadata['help']} (default {f.default})" in text, f.name
+    losses = [2.5] * 200  # flat: a plateau with the lengthen-the-run suggestion
+    record = write_record(tmp_path / "flat.json", losses)
+    status, out, _ = run_main(capsys, "diagnose", record, "--json", "--lengthen-factor", 3)
+    suggestions = json.loads(out)["findings"][0]["suggestions"]
+    assert status == 1 and {"action": "lengthen_run", "value": 600} in [
+        {k: s[k] for k in ("action", "value")} for s in suggestions
+    ]
+
+
+def test_schedule_help_comes_from_field_metadata_and_names_every_accepted_value():
+    @dataclasses.dataclass(frozen=True)
+    class Fields:
+        warmup_steps: float = dataclasses.field(default=0, metadata={"help": "updates of warmup, 100% at W"})
+        decay_type: str = dataclasses.field(default="constant", metadata={"help": "constant (default) or cosine."})
+
+    warmup_steps, decay_type = dataclasses.fields(Fields)
+    assert _field_help(warmup_steps) == "updates of warmup, 100%% at W"  # argparse formats help with %
+    assert _field_help(decay_type).startswith("constant (default) or cosine; also linear, polynomial, tanh")

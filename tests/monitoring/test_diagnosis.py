@@ -1,5 +1,6 @@
 """diagnose(): planted spikes, NaNs, divergence and plateaus are found with the documented numbers; clean runs pass."""
 
+import dataclasses
 import json
 import math
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 import warmup_plugins
 from tests.helpers import batches, tiny_model
 from warmup_plugins import TrainingRecord, WarmupSchedule, diagnose
-from warmup_plugins.monitoring.diagnosis import Diagnosis
+from warmup_plugins.monitoring.diagnosis import DiagnoseOptions, Diagnosis
 from warmup_plugins.torch import WarmupLR
 
 BASE_LR = 0.1
@@ -137,11 +138,28 @@ def test_the_first_updates_are_not_judged_during_burn_in():
     assert diagnose(make_record(losses), burn_in=2).ok
 
 
-def test_thresholds_are_keyword_arguments():
+def test_thresholds_are_keyword_arguments_or_options():
     losses = clean_losses(noise=0)
     losses[40] *= 1.8
     assert diagnose(make_record(losses)).ok
     assert diagnose(make_record(losses), spike_factor=1.5).kinds() == ["spike"]
+    assert diagnose(make_record(losses), DiagnoseOptions(spike_factor=1.5)).kinds() == ["spike"]
+    options = DiagnoseOptions(spike_factor=1.5, burn_in=3)
+    assert diagnose(make_record(losses), options, spike_factor=2.0).ok  # a keyword replaces that field
+
+
+def test_the_options_check_their_values_and_names():
+    assert DiagnoseOptions(spike_factor=3) == DiagnoseOptions(spike_factor=3.0)
+    with pytest.raises(ValueError, match=r"^spike_factor must be in \(1, inf\), got 1$"):
+        DiagnoseOptions(spike_factor=1)
+    with pytest.raises(TypeError, match="^min_window must be an integer, got float 2.5$"):
+        DiagnoseOptions(min_window=2.5)
+    with pytest.raises(TypeError, match=r"unknown threshold 'spike_factr' \(did you mean 'spike_factor'\?\)"):
+        diagnose(make_record(clean_losses()), spike_factr=3)
+    with pytest.raises(TypeError, match="options must be a DiagnoseOptions, got dict"):
+        diagnose(make_record(clean_losses()), {"spike_factor": 3})
+    for f in dataclasses.fields(DiagnoseOptions):  # the command line builds its flags from these
+        assert len(f.metadata["help"]) > 20 and f.type in ("int", "float"), f.name
 
 
 # ---------------------------------------------------------------------- non-finite
@@ -198,14 +216,16 @@ def test_a_loss_that_grows_is_a_divergence_from_its_onset():
     assert actions(finding) == {"lower_peak_lr": float(f"{0.5 * lr_at(record, onset):.2g}")}
 
 
-def test_ending_above_chance_is_a_divergence_when_the_classes_are_known():
+def test_ending_above_chance_without_ever_being_below_it_is_a_plateau_not_a_divergence_at_update_0():
     losses = np.full(400, 3.0) * np.random.default_rng(1).uniform(0.95, 1.05, 400)
-    losses[:40] = 10.0  # it fell, from 10 to 3, but 3 > 1.05 ln 10
+    losses[:40] = 10.0  # it fell, from 10 to 3, but 3 > 1.05 ln 10: it never got below chance
     record = make_record(losses, 0)
     assert diagnose(record).ok  # without the classes nothing is wrong: the loss fell from 10 to 3
     result = diagnose(record, num_classes=10)
-    assert "divergence" in result.kinds()
-    assert "ends above chance" in by_kind(result)["divergence"].message
+    assert result.kinds() == ["plateau"]  # before: a divergence at update 0, the first loss, before any update
+    finding = result.findings[0]
+    assert finding.step == 360 and "the loss never gets below chance" in finding.message
+    assert actions(finding) == {"raise_peak_lr": 0.3, "lengthen_run": 800}
 
 
 def test_a_flat_loss_is_a_plateau_and_with_no_trouble_the_lr_is_raised():
@@ -216,7 +236,7 @@ def test_a_flat_loss_is_a_plateau_and_with_no_trouble_the_lr_is_raised():
     finding = result.findings[0]
     assert finding.step == 450  # the first row of the last window (10% of 500)
     assert "less than 10% lower" in finding.message and "too low" in finding.message
-    assert actions(finding) == {"raise_peak_lr": 0.3}  # 3x the largest LR, 0.1
+    assert actions(finding) == {"raise_peak_lr": 0.3, "lengthen_run": 1000}  # 3x the largest LR 0.1; 2x 500 updates
 
 
 def test_a_loss_stuck_at_chance_is_a_plateau():
@@ -244,6 +264,34 @@ def test_short_records_skip_divergence_and_plateau_with_a_note():
     assert result.notes == ("divergence and plateau need at least 10 finite losses; the record has 9",)
 
 
+def test_a_flat_loss_near_chance_with_no_spike_is_a_plateau_not_a_divergence_at_update_0():
+    """Issue 10, case 11: 1000 updates at 2.5 with 10 classes (ln 10 = 2.30), peak 0.1, W = 100."""
+    record = make_record(np.full(1000, 2.5), 100, num_classes=10)
+    result = diagnose(record)
+    assert result.kinds() == ["plateau"]
+    finding = result.findings[0]
+    assert finding.step == 900  # the first row of the last window, not the warmup's start
+    assert "stuck above chance" in finding.message and "too low or the run too short" in finding.message
+    assert actions(finding) == {"raise_peak_lr": 0.3, "lengthen_run": 2000}
+
+
+@given(
+    losses=st.lists(st.floats(0.01, 50), min_size=20, max_size=80),
+    warmup=st.sampled_from([0, 5, 20]),
+    classes=st.sampled_from([None, 2, 10, 1000]),
+)
+def test_no_finding_is_dated_at_the_first_loss(losses, warmup, classes):
+    """The first loss is measured before any update: nothing the LR did can show there."""
+    result = diagnose(make_record(losses, warmup), num_classes=classes)
+    assert all(f.step > 0 for f in result), str(result)
+
+
+def test_a_loss_that_rises_above_chance_is_still_a_divergence():
+    losses = np.concatenate([np.full(500, 2.0), np.linspace(2.0, 2.9, 500)])  # from below chance to above it
+    finding = by_kind(diagnose(make_record(losses, 100, num_classes=10)))["divergence"]
+    assert "ends above chance" in finding.message and finding.step > 500
+
+
 # ---------------------------------------------------------------------- inputs, meta, determinism
 def test_meta_is_read_and_arguments_override_it():
     losses = clean_losses()
@@ -256,6 +304,27 @@ def test_meta_is_read_and_arguments_override_it():
     del record.meta["schedule"]
     result = diagnose(record, warmup_steps=None)
     assert result.warmup_steps is None and "warmup unknown" in str(result)
+
+
+def test_a_fractional_steps_per_epoch_from_fastai_gradient_accumulation():
+    """Issue 10, case 15: fastai under GradientAccumulation stores steps_per_epoch = 2.5 (updates per epoch)."""
+    losses = clean_losses()
+    losses[150] *= 6
+    record = make_record(losses, 100, steps_per_epoch=2.5)
+    assert diagnose(record).findings[0].epoch == 60  # floor(150 / 2.5)
+    assert diagnose(record, steps_per_epoch=7.5).findings[0].epoch == 20
+    record.meta["steps_per_epoch"] = "2.5"
+    with pytest.raises(TypeError, match=r"record.meta\['steps_per_epoch'\] must be a real number"):
+        diagnose(record)
+
+
+@pytest.mark.parametrize("step", [None, math.nan, math.inf, -1, "3"])
+def test_a_bad_update_index_is_a_clear_error_naming_its_row(step):
+    """Issue 10, case 16: a record with a bad step (logged unchecked, or edited) is refused, not an AssertionError."""
+    record = make_record(clean_losses(20), 5)
+    record.updates["step"][7] = step
+    with pytest.raises(ValueError, match=r"^training record: updates.step\[7\] must be a finite number >= 0, got "):
+        diagnose(record)
 
 
 def test_rows_without_a_loss_are_skipped():
@@ -307,7 +376,7 @@ def test_exported_from_the_package():
         ({"num_classes": 1}, ValueError, "num_classes must be an integer >= 2"),
         ({"num_classes": 2.5}, TypeError, "num_classes must be an integer"),
         ({"warmup_steps": -1}, ValueError, "warmup_steps must be in"),
-        ({"steps_per_epoch": 0}, ValueError, "steps_per_epoch must be an integer >= 1"),
+        ({"steps_per_epoch": 0}, ValueError, r"steps_per_epoch must be in \(0, inf\), got 0"),
         ({"lower_factor": 1}, ValueError, "lower_factor must be in"),
     ],
 )
@@ -338,4 +407,4 @@ def test_a_record_kept_by_the_torch_adapter_is_diagnosed():
     result = diagnose(scheduler.record)
     assert result.warmup_steps == 5 and result.updates == 30
     assert result.kinds() == ["plateau"]
-    assert actions(result.findings[0]) == {"raise_peak_lr": 0.3}
+    assert actions(result.findings[0]) == {"raise_peak_lr": 0.3, "lengthen_run": 60}

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from warmup_plugins import TrainingRecord, WarmupSchedule
+from warmup_plugins.monitoring.plotting import MAX_POINTS, _updates_to_draw
 from warmup_plugins.plotting import describe, plot_record, plot_schedule, smooth
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -63,6 +64,34 @@ def test_plot_schedule_writes_factors_or_lrs(tmp_path):
     assert png_size(plot_schedule(endless, tmp_path / "e.png"))[0] > 0
 
 
+def test_the_returned_path_is_the_file_written(tmp_path):
+    """Issue 10, case 18: a folder gets a file inside it, a name without an extension gets .png."""
+    schedule = WarmupSchedule(warmup_steps=5, total_steps=20)
+    assert plot_schedule(schedule, tmp_path) == tmp_path / "schedule.png"
+    assert plot_record(make_record(), f"{tmp_path}/new/") == tmp_path / "new" / "record.png"
+    assert plot_schedule(schedule, tmp_path / "lr") == tmp_path / "lr.png"
+    assert plot_schedule(schedule, tmp_path / "lr.pdf") == tmp_path / "lr.pdf"
+    written = {p.name for p in tmp_path.rglob("*") if p.is_file()}
+    assert written == {"schedule.png", "record.png", "lr.png", "lr.pdf"}
+    assert png_size(tmp_path / "lr.png")[0] > 0 and (tmp_path / "lr.pdf").read_bytes()[:4] == b"%PDF"
+
+
+def test_a_long_schedule_is_drawn_at_most_max_points(tmp_path):
+    """Issue 10, case 17: 10**12 updates were drawn one by one (MemoryError)."""
+    schedule = WarmupSchedule(warmup_steps=10**9, total_steps=10**12, decay_type="cosine")
+    assert png_size(plot_schedule(schedule, tmp_path / "long.png"))[0] > 0
+    drawn = _updates_to_draw(10**12 + 1, 10**9, 10**12)
+    assert len(drawn) <= MAX_POINTS + 4 and drawn[0] == 0 and drawn[-1] == 10**12
+    assert {10**9 - 1, 10**9, 10**12 - 1} <= set(drawn.tolist())
+    assert _updates_to_draw(30, 10, 20).tolist() == list(range(30))
+
+
+def test_a_fractional_steps_per_epoch_is_drawn(tmp_path):
+    record = make_record()
+    record.meta["steps_per_epoch"] = 2.5  # fastai under GradientAccumulation
+    assert png_size(plot_record(record, tmp_path / "r.png"))[0] > 0
+
+
 def test_describe():
     assert describe(WarmupSchedule(warmup_steps=10, total_steps=100, decay_type="cosine")) == (
         "linear warmup 10, cosine decay to 100"
@@ -90,6 +119,9 @@ def test_smooth_is_a_bias_corrected_ema_that_skips_gaps():
         (lambda p: plot_schedule({"warmup_steps": 3}, p), TypeError, "schedule must be a WarmupSchedule"),
         (lambda p: plot_schedule(WarmupSchedule(), p, base_lr=0), ValueError, "base_lr must be in"),
         (lambda p: plot_schedule(WarmupSchedule(), p, steps=0), ValueError, "steps must be an integer >= 1"),
+        (lambda p: plot_schedule(WarmupSchedule(), ""), ValueError, "path must name a file or a folder, got an empty"),
+        (lambda p: plot_schedule(WarmupSchedule(), p.with_suffix(".v2")), ValueError, "cannot write '.v2' files"),
+        (lambda p: plot_record(make_record(), p, steps_per_epoch=0), ValueError, r"steps_per_epoch must be in \(0"),
     ],
 )
 def test_bad_plot_arguments_are_clear_errors(tmp_path, call, error, match):

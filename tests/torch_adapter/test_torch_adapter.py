@@ -5,7 +5,7 @@ import warnings
 
 import pytest
 import torch
-from torch.optim.lr_scheduler import LambdaLR, LRScheduler
+from torch.optim.lr_scheduler import LRScheduler
 
 from tests.helpers import batches, tiny_model, train_steps
 from warmup_plugins import WarmupSchedule
@@ -143,42 +143,6 @@ def test_step_with_an_index_jumps_there():
     assert opt.param_groups[0]["lr"] == 0.1 * SCHED(20)
     sched.step()
     assert opt.param_groups[0]["lr"] == 0.1 * SCHED(21)
-
-
-def _count_compiles(scheduler_factory, steps):
-    from torch._dynamo.testing import CompileCounterWithBackend
-
-    torch._dynamo.reset()
-    model = tiny_model()
-    opt = torch.optim.SGD(model.parameters(), lr=torch.tensor(0.1), momentum=0.9)
-    sched = scheduler_factory(opt)
-    counter = CompileCounterWithBackend("inductor")
-    compiled_step = torch.compile(opt.step, backend=counter)
-    for x, y in batches(steps):
-        torch.nn.functional.cross_entropy(model(x), y).backward()
-        compiled_step()
-        opt.zero_grad()
-        sched.step()
-    return counter.frame_count
-
-
-def test_compiled_optimizer_step_compiles_at_most_twice_over_a_schedule():
-    frames = _count_compiles(lambda opt: WarmupLR(opt, SCHED), 32)
-    assert 1 <= frames <= 2
-
-
-def test_writing_floats_recompiles_the_step():
-    """The failure WarmupLR avoids: a float LR is baked into the compiled SGD step, so every new
-    value recompiles (until torch's recompile limit of 8 makes it fall back to eager)."""
-
-    class FloatWriter(LambdaLR):
-        def step(self, epoch=None):
-            super().step(epoch)
-            for g, lr in zip(self.optimizer.param_groups, self._last_lr):
-                g["lr"] = float(lr)
-
-    frames = _count_compiles(lambda opt: FloatWriter(opt, lambda k: SCHED(k)), 12)
-    assert frames > 4
 
 
 class TestBadInput:

@@ -72,11 +72,13 @@ def test_with_warmup_state_round_trip():
         opt.step()
         sched.step()
     buf = io.BytesIO()
-    torch.save(sched.state_dict(), buf)
+    torch.save({"opt": opt.state_dict(), "sched": sched.state_dict()}, buf)
     buf.seek(0)
     opt2 = sgd()
     again = WithWarmup(CosineAnnealingLR(opt2, T_max=10), warmup_steps=3)
-    again.load_state_dict(torch.load(buf, weights_only=True))
+    ckpt = torch.load(buf, weights_only=True)
+    again.load_state_dict(ckpt["sched"])
+    opt2.load_state_dict(ckpt["opt"])
     assert opt2.param_groups[0]["lr"] == opt.param_groups[0]["lr"]
     for _ in range(5):
         opt.step()

@@ -9,6 +9,8 @@ import numbers
 import sys
 from collections.abc import Iterable, Sequence
 
+from . import restarts
+
 
 def is_real(value: object) -> bool:
     return isinstance(value, numbers.Real) and not isinstance(value, bool)
@@ -86,3 +88,38 @@ def numbers_nondecreasing(name: str, values: object, *, low: float) -> tuple[flo
     if any(b < a for a, b in itertools.pairwise(out)):
         raise ValueError(f"{name} must be sorted in non-decreasing order, got {list(out)}")
     return out
+
+
+# ---------------------------------------------------------------------------- the float range, in one place
+# Integers beyond the float range (10**400) are refused by ``number``/``integer`` above; these are the
+# other places where valid-looking inputs would leave float arithmetic.
+MAX_CYCLES = 2**52  # beyond this, cycle indices and starts are no longer exact in float arithmetic
+
+
+def reciprocal_fits(name: str, value: float, context: str) -> None:
+    """``1 / value`` must be finite (``value >= 1 / 1.8e308``), as an exponential warmup divides by it."""
+    if not math.isfinite(1 / value):
+        raise ValueError(
+            f"{name} must be >= {1 / sys.float_info.max:.3g} {context} (1 / {name} overflows a float), got {value!r}"
+        )
+
+
+def finite_product(name: str, value: float, factor: float, factor_name: str) -> float:
+    """``value * factor``, or an error naming both when it overflows a float."""
+    product = value * factor
+    if not math.isfinite(product):
+        raise ValueError(f"{name} ({value!r}) times {factor_name} ({factor}) overflows a float")
+    return product
+
+
+def countable_cycles(clock: float, length: float, mul: float, decay: float, limit: int | None) -> None:
+    """The restarts up to ``clock`` must be countable in floats: at most 2**52 cycles, finite starts and peaks."""
+    if clock / length > MAX_CYCLES:
+        raise ValueError(f"cycle_steps ({length}) is too short: more than 2**52 cycles before total_steps")
+    try:
+        last = restarts.locate(clock, length, mul)[0]
+        decay ** min(last, last if limit is None else limit)  # the peak of the last cycle
+    except OverflowError:
+        raise ValueError(
+            f"cycle_mul ({mul}) or cycle_decay ({decay}) overflows a float over the {clock:g} updates of restarts"
+        ) from None

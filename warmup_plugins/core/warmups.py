@@ -1,15 +1,9 @@
 """Warmup shapes: pure functions of the warmup progress ``p = k / W`` in ``[0, 1)``.
 
-Each rises from ``start`` (the start factor ``s``) towards ``end`` (1, the peak, unless the
-warmup overlaps a decay) and is exact as written:
-
-* ``linear``:      s + (end - s) * p
-* ``exponential``: s * (end / s) ** p          (needs s > 0)
-* ``cosine``:      s + (end - s) * (1 - cos(pi * p)) / 2
-* ``constant``:    s                           (Goyal et al. 2017)
-
-The value at ``p = 1`` is never taken from these functions: the schedule returns the peak itself
-at ``k = W``, so the first update after warmup uses the peak exactly.
+Each rises from ``start`` (the start factor ``s``) towards ``end`` (1, the peak, unless the warmup
+overlaps a decay); each function states its formula. The value at ``p = 1`` is never taken from
+these functions: the schedule returns the peak itself at ``k = W``, so the first update after
+warmup uses the peak exactly.
 """
 
 from __future__ import annotations
@@ -23,22 +17,38 @@ WarmupFn = Callable[[float, float, float], float]
 
 
 def linear(p: float, start: float, end: float = 1.0) -> float:
-    """``start + (end - start) * p``."""
+    """``start + (end - start) * p``.
+
+    >>> linear(0.5, 0.01)
+    0.505
+    """
     return start + (end - start) * p
 
 
 def exponential(p: float, start: float, end: float = 1.0) -> float:
-    """``start * (end / start) ** p``: a straight line on a log scale (``start > 0``)."""
+    """``start * (end / start) ** p``: a straight line on a log scale (``start > 0``).
+
+    >>> exponential(0.5, 0.01)
+    0.1
+    """
     return start * (end / start) ** p
 
 
 def cosine(p: float, start: float, end: float = 1.0) -> float:
-    """``start + (end - start) * (1 - cos(pi * p)) / 2``: slow, fast, slow."""
+    """``start + (end - start) * (1 - cos(pi * p)) / 2``: slow, fast, slow.
+
+    >>> round(cosine(0.5, 0.01), 12)
+    0.505
+    """
     return start + (end - start) * ((1 - math.cos(math.pi * p)) / 2)  # halve first: the same float, no overflow
 
 
 def constant(p: float, start: float, end: float = 1.0) -> float:
-    """``start`` for the whole warmup, then the peak (Goyal et al. 2017)."""
+    """``start`` for the whole warmup, then the peak (Goyal et al. 2017).
+
+    >>> constant(0.5, 0.01)
+    0.01
+    """
     return start
 
 

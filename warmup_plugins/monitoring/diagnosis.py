@@ -2,60 +2,66 @@
 
 The diagnosis reads a :class:`~warmup_plugins.TrainingRecord`'s per-update rows ``(k, lr_k, L_k)``
 (update index, the LR that update used, its training loss; rows without a loss are skipped) and
-the warmup length ``W`` (the ``warmup_steps`` argument, else ``record.meta['schedule']``, else
-unknown and taken as 0). ``C``, the number of classes, is optional (argument or
-``record.meta['num_classes']``); with it the loss is also compared with chance, ``ln C`` (the
-cross-entropy of a uniform guess). Every threshold is a keyword argument of :func:`diagnose`.
+the warmup length ``W`` (the ``warmup_steps`` argument, else the record's, else unknown and taken
+as 0). ``C``, the number of classes, is optional (argument or ``record.meta['num_classes']``);
+with it the loss is also compared with chance, ``ln C`` (the cross-entropy of a uniform guess).
+Every threshold below is a field of :class:`DiagnoseOptions`, which holds its default and help.
 
 Rules, each giving at most one :class:`Finding`:
 
 * ``nonfinite``: the first update whose loss is NaN or +-inf.
 * ``spike``: in the early phase, updates ``k < H`` with ``H = 2W`` (the warmup and as long again
   after it, while the LR first nears its peak) or, with no warmup, the first ``early_fraction``
-  (10%) of the rows: a finite loss ``L_k > spike_factor · A`` (2x), where ``A`` is a running average
-  of the earlier finite losses, ``A <- β·A + (1 - β)·min(L, spike_factor · A)`` with
-  ``β = ema_beta`` (0.9), seeded with the first finite loss. The first ``burn_in`` (1) finite losses
-  are not judged. Clipping what enters ``A`` keeps one huge spike from hiding the next ones.
+  of the rows: a finite loss ``L_k > spike_factor · A``, where ``A`` is a running average of the
+  earlier finite losses, ``A <- β·A + (1 - β)·min(L, spike_factor · A)`` with ``β = ema_beta``,
+  seeded with the first finite loss. The first ``burn_in`` finite losses are not judged. Clipping
+  what enters ``A`` keeps one huge spike from hiding the next ones.
 * ``divergence`` and ``plateau`` compare the median of the first ``w`` finite losses, ``E``, with the
-  median of the last ``w``, ``F``, where ``w = max(min_window, round(window_fraction · n))`` (5 and
-  10% of the ``n`` finite losses); they need ``n >= 2 · min_window``. Medians ignore single spikes.
+  median of the last ``w``, ``F``, where ``w = max(min_window, round(window_fraction · n))``
+  (``n`` finite losses); they need ``n >= 2 · min_window``. Medians ignore single spikes. The loss
+  *fell* when ``F <= (1 - min_improvement) · E``, and is *flat* when it neither fell nor rose by
+  more than that share, ``F <= (1 + min_improvement) · E``.
 
-  - ``divergence``: the loss grew, ``F > divergence_factor · E`` (1.5x), or, with ``C`` known, it
-    ends worse than chance, ``F > (1 + chance_margin) · ln C`` (5% above). Its onset is the first
-    row from which the running average (``A`` without the clipping) stays above that threshold.
+  - ``divergence``: the loss grew, ``F > divergence_factor · E``, or, with ``C`` known, it moved
+    (not flat) from below chance to above it, ``F > (1 + chance_margin) · ln C``. Its onset is the
+    row from which the running average (``A`` without the clipping) stays above that limit, after
+    having been at or below it (the first row of the last window for a growth without such a row).
+    A finding is never dated at the first loss, measured before any update could act.
   - ``plateau`` (only without a divergence): with ``C`` known, ``F >= (1 - chance_margin) · ln C``
-    (stuck at chance), or ``F > (1 - min_improvement) · E`` (the loss fell by less than 10%).
+    (stuck at chance, flat above it, or never below it), or the loss did not fall.
 
-Suggestions (LRs and gradient norms rounded to two significant figures, warmup lengths rounded up
+Suggestions (LRs and gradient norms rounded to two significant figures, update counts rounded up
 to two). A non-finite loss, spikes and a divergence all say the LR rose too high too fast, and
 their findings share one set of suggestions, from the first of them (the *trouble*, at update
 ``t``) and the latest of them in the early phase (update ``e``):
 
 * extend the warmup to ``N = max(2W, 2(e + 1))`` updates (when one lies in the early phase): with a
   linear warmup this halves the LR at the same update;
-* lower the peak LR to ``lower_factor · lr_t`` (0.5x the LR at the trouble);
-* clip the gradient norm at ``clip_factor · G`` (2x), ``G`` the median logged gradient norm of the
+* lower the peak LR to ``lower_factor · lr_t`` (``lr_t`` the LR at the trouble);
+* clip the gradient norm at ``clip_factor · G``, ``G`` the median logged gradient norm of the
   updates before ``t`` (when the record has gradient norms).
 
 A plateau gets the same suggestions when there was such trouble (the network has likely
-collapsed); otherwise the LR is taken to be too low: raise the peak LR to ``raise_factor`` (3x)
-times the largest LR in the record.
+collapsed); otherwise the LR is taken to be too low or the run too short: raise the peak LR to
+``raise_factor`` times the largest LR in the record, or train ``lengthen_factor`` times as many
+updates.
 
 The diagnosis is deterministic: plain arithmetic on the record, in row order.
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import statistics
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
 from ..core import _checks
 from .record import TrainingRecord
 
-__all__ = ["Diagnosis", "diagnose"]
+__all__ = ["DiagnoseOptions", "Diagnosis", "Finding", "Suggestion", "diagnose"]
 
 KINDS = ("nonfinite", "spike", "divergence", "plateau")
 
@@ -63,7 +69,8 @@ KINDS = ("nonfinite", "spike", "divergence", "plateau")
 @dataclass(frozen=True)
 class Suggestion:
     """One concrete change: ``action`` (``'extend_warmup'``, ``'lower_peak_lr'``, ``'raise_peak_lr'``,
-    ``'clip_grad_norm'``), its numeric ``value`` (updates, an LR, or a gradient norm) and a sentence."""
+    ``'lengthen_run'``, ``'clip_grad_norm'``), its numeric ``value`` (updates, an LR, or a gradient norm)
+    and a sentence."""
 
     action: str
     value: float
@@ -157,91 +164,180 @@ class _Row:
     grad_norm: float | None
 
 
-def diagnose(
-    record: TrainingRecord,
+def _threshold(
+    default: float,
+    help: str,
     *,
-    warmup_steps: float | None = None,
-    num_classes: int | None = None,
-    steps_per_epoch: int | None = None,
-    spike_factor: float = 2.0,
-    ema_beta: float = 0.9,
-    burn_in: int = 1,
-    early_fraction: float = 0.1,
-    window_fraction: float = 0.1,
-    min_window: int = 5,
-    divergence_factor: float = 1.5,
-    min_improvement: float = 0.1,
-    chance_margin: float = 0.05,
-    lower_factor: float = 0.5,
-    raise_factor: float = 3.0,
-    clip_factor: float = 2.0,
-) -> Diagnosis:
-    """Find loss spikes in the early phase, non-finite losses, divergence and plateaus.
-
-    See the module documentation for the rules; the defaults are the thresholds quoted there.
-    ``warmup_steps``, ``num_classes`` and ``steps_per_epoch`` override ``record.meta``
-    (``meta['schedule']['warmup_steps']``, ``meta['num_classes']``, ``meta['steps_per_epoch']``).
-    Raises ``ValueError`` when the record has no per-update loss at all.
-    """
-    if not isinstance(record, TrainingRecord):
-        raise TypeError(f"record must be a TrainingRecord, got {type(record).__name__}")
-    n = _checks.number
-    opts = _Options(
-        spike_factor=n("spike_factor", spike_factor, low=1, low_open=True),
-        ema_beta=n("ema_beta", ema_beta, low=0, high=1, high_open=True),
-        burn_in=_checks.integer("burn_in", burn_in, low=1),
-        early_fraction=n("early_fraction", early_fraction, low=0, high=1, low_open=True),
-        window_fraction=n("window_fraction", window_fraction, low=0, high=0.5, low_open=True),
-        min_window=_checks.integer("min_window", min_window, low=1),
-        divergence_factor=n("divergence_factor", divergence_factor, low=1, low_open=True),
-        min_improvement=n("min_improvement", min_improvement, low=0, high=1, high_open=True),
-        chance_margin=n("chance_margin", chance_margin, low=0, high=1, high_open=True),
-        lower_factor=n("lower_factor", lower_factor, low=0, high=1, low_open=True, high_open=True),
-        raise_factor=n("raise_factor", raise_factor, low=1, low_open=True),
-        clip_factor=n("clip_factor", clip_factor, low=0, low_open=True),
-    )
-    warmup = _meta_number(record.warmup_steps if warmup_steps is None else warmup_steps, "warmup_steps", 0)
-    classes = _meta_int(record.meta.get("num_classes") if num_classes is None else num_classes, "num_classes", 2)
-    given_spe = record.meta.get("steps_per_epoch") if steps_per_epoch is None else steps_per_epoch
-    spe = _meta_int(given_spe, "steps_per_epoch", 1)
-    rows = _rows(record)
-    if not rows:
-        raise ValueError("the record has no per-update loss: log it with log_update(step, lr, loss)")
-    return _Diagnoser(rows, warmup, classes, spe, opts).run()
+    low: float,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> Any:
+    """A :class:`DiagnoseOptions` field: its default, its help and its allowed range."""
+    allowed = {"low": low, "high": high, "low_open": low_open, "high_open": high_open}
+    return field(default=default, metadata={"help": help, **allowed})
 
 
 @dataclass(frozen=True)
-class _Options:
-    spike_factor: float
-    ema_beta: float
-    burn_in: int
-    early_fraction: float
-    window_fraction: float
-    min_window: int
-    divergence_factor: float
-    min_improvement: float
-    chance_margin: float
-    lower_factor: float
-    raise_factor: float
-    clip_factor: float
+class DiagnoseOptions:
+    """The thresholds of :func:`diagnose`, one field each, with its default, help and allowed range (the
+    command line makes one flag per field from them). Each value is checked when the options are made.
+
+    >>> DiagnoseOptions(spike_factor=3).spike_factor
+    3
+    """
+
+    spike_factor: float = _threshold(2.0, "a spike: a loss above this times its running average", low=1, low_open=True)
+    ema_beta: float = _threshold(
+        0.9, "the weight of the past in the running average of the loss", low=0, high=1, high_open=True
+    )
+    burn_in: int = _threshold(1, "the first finite losses, not judged for spikes", low=1)
+    early_fraction: float = _threshold(
+        0.1, "with no warmup, the share of the rows that is the early phase", low=0, high=1, low_open=True
+    )
+    window_fraction: float = _threshold(
+        0.1, "the share of the finite losses in the first and in the last window", low=0, high=0.5, low_open=True
+    )
+    min_window: int = _threshold(5, "the fewest losses in a window (divergence and plateau need twice as many)", low=1)
+    divergence_factor: float = _threshold(
+        1.5, "a divergence: the last window's median loss above this times the first's", low=1, low_open=True
+    )
+    min_improvement: float = _threshold(
+        0.1,
+        "a plateau: the last window's median loss less than this share below the first's",
+        low=0,
+        high=1,
+        high_open=True,
+    )
+    chance_margin: float = _threshold(
+        0.05,
+        "with C classes: a loss above (1 + this) ln C is worse than chance, from (1 - this) ln C at chance",
+        low=0,
+        high=1,
+        high_open=True,
+    )
+    lower_factor: float = _threshold(
+        0.5, "suggest a peak LR of this times the LR at the trouble", low=0, high=1, low_open=True, high_open=True
+    )
+    raise_factor: float = _threshold(
+        3.0, "with no trouble, a plateau suggests a peak LR of this times the largest LR used", low=1, low_open=True
+    )
+    lengthen_factor: float = _threshold(
+        2.0, "with no trouble, a plateau suggests a run of this times as many updates", low=1, low_open=True
+    )
+    clip_factor: float = _threshold(
+        2.0, "suggest clipping the gradient norm at this times its median before the trouble", low=0, low_open=True
+    )
+
+    def __post_init__(self) -> None:
+        for f in fields(self):
+            value, allowed = getattr(self, f.name), f.metadata
+            if f.type == "int":
+                value = _checks.integer(f.name, value, low=allowed["low"])
+            else:
+                value = _checks.number(
+                    f.name, value, **{k: allowed[k] for k in ("low", "high", "low_open", "high_open")}
+                )
+            object.__setattr__(self, f.name, value)
+
+
+def diagnose(
+    record: TrainingRecord,
+    options: DiagnoseOptions | None = None,
+    *,
+    warmup_steps: float | None = None,
+    num_classes: int | None = None,
+    steps_per_epoch: float | None = None,
+    **thresholds: float,
+) -> Diagnosis:
+    """Find loss spikes in the early phase, non-finite losses, divergence and plateaus.
+
+    See the module documentation for the rules. The thresholds are ``options`` (a :class:`DiagnoseOptions`;
+    default its defaults), with any of its fields given as a keyword argument replacing that field
+    (``diagnose(record, spike_factor=3)``). ``warmup_steps``, ``num_classes`` and ``steps_per_epoch``
+    override ``record.meta`` (``meta['schedule']['warmup_steps']``, ``meta['num_classes']``,
+    ``meta['steps_per_epoch']``, which may be fractional: fastai under gradient accumulation).
+    Raises ``ValueError`` when the record has no per-update loss at all, or a row that is not valid.
+    """
+    if not isinstance(record, TrainingRecord):
+        raise TypeError(f"record must be a TrainingRecord, got {type(record).__name__}")
+    options = _options(options, thresholds)
+    record.validate()
+    meta = record.meta
+    warmup = _given_or_meta(warmup_steps, "warmup_steps", record.warmup_steps, record.warmup_source, _length)
+    classes = _given_or_meta(
+        num_classes, "num_classes", meta.get("num_classes"), "record.meta['num_classes']", _classes
+    )
+    per_epoch = _given_or_meta(
+        steps_per_epoch, "steps_per_epoch", meta.get("steps_per_epoch"), "record.meta['steps_per_epoch']", _per_epoch
+    )
+    rows = _rows(record)
+    if not rows:
+        raise ValueError("the record has no per-update loss: log it with log_update(step, lr, loss)")
+    return _Diagnoser(rows, warmup, classes, per_epoch, options).run()
+
+
+def _options(options: object, thresholds: dict[str, float]) -> DiagnoseOptions:
+    """``options`` (default :class:`DiagnoseOptions`'s defaults) with the keyword ``thresholds`` replaced."""
+    if options is None:
+        options = DiagnoseOptions()
+    if not isinstance(options, DiagnoseOptions):
+        raise TypeError(f"options must be a DiagnoseOptions, got {type(options).__name__}")
+    known = [f.name for f in fields(DiagnoseOptions)]
+    for name in thresholds:
+        if name not in known:
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]!r}?)" if close else ""
+            raise TypeError(f"diagnose() got an unknown threshold {name!r}{hint}; the thresholds: {', '.join(known)}")
+    return replace(options, **thresholds) if thresholds else options
+
+
+def _given_or_meta(
+    given: object, name: str, from_meta: object, meta_name: str, check: Callable[[str, object], float]
+) -> Any:
+    """The argument if given, else the record's meta value, checked by ``check`` under the name it came by;
+    None when neither is known."""
+    if given is not None:
+        return check(name, given)
+    return None if from_meta is None else check(meta_name, from_meta)
+
+
+def _length(name: str, value: object) -> float:
+    return _checks.number(name, value, low=0)
+
+
+def _classes(name: str, value: object) -> int:
+    if isinstance(value, float) and value.is_integer():  # JSON may hand back 10.0
+        value = int(value)
+    return _checks.integer(name, value, low=2)
+
+
+def _per_epoch(name: str, value: object) -> float:
+    return _checks.number(name, value, low=0, low_open=True)
 
 
 class _Diagnoser:
     """The rules of the module documentation, applied once to one record's rows."""
 
     def __init__(
-        self, rows: list[_Row], warmup: float | None, classes: int | None, spe: int | None, opts: _Options
+        self,
+        rows: list[_Row],
+        warmup: float | None,
+        classes: int | None,
+        steps_per_epoch: float | None,
+        options: DiagnoseOptions,
     ) -> None:
-        self.rows, self.warmup, self.classes, self.spe, self.o = rows, warmup, classes, spe, opts
-        self.w = warmup or 0
+        self.rows, self.warmup, self.classes = rows, warmup, classes
+        self.steps_per_epoch, self.options = steps_per_epoch, options
+        self.warmup_length = warmup or 0
         self.finite = [r for r in rows if math.isfinite(r.loss)]
-        self.horizon = 2 * self.w if self.w > 0 else self._early_rows_end()
+        self.early_end = 2 * self.warmup_length if self.warmup_length > 0 else self._early_rows_end()
         self.findings: list[Finding] = []
         self.notes: list[str] = []
 
     def _early_rows_end(self) -> float:
         """With no warmup: the step just past the first ``early_fraction`` of the rows."""
-        count = max(self.o.burn_in + 1, math.ceil(self.o.early_fraction * len(self.rows)))
+        count = max(self.options.burn_in + 1, math.ceil(self.options.early_fraction * len(self.rows)))
         return self.rows[min(count, len(self.rows)) - 1].step + 1
 
     def run(self) -> Diagnosis:
@@ -257,44 +353,46 @@ class _Diagnoser:
         if firsts:
             trouble, what = min(firsts, key=lambda pair: pair[0].step)
             latest = (bad, onset, spikes[-1][0] if spikes else None)
-            early = [r.step for r in latest if r is not None and r.step < self.horizon]
+            early = [r.step for r in latest if r is not None and r.step < self.early_end]
             common = [*([self._extend(max(early))] if early else []), *self._lower(trouble, what), *self._clip(trouble)]
         if bad is not None:
-            self._add("nonfinite", bad, f"the loss is {bad.loss} (the first non-finite loss)", common)
+            self._find("nonfinite", bad, f"the loss is {bad.loss} (the first non-finite loss)", common)
         if spikes:
-            self._add("spike", spikes[0][0], self._spike_message(spikes), common, tuple(r.step for r, _ in spikes))
+            self._find("spike", spikes[0][0], self._spike_message(spikes), common, tuple(r.step for r, _ in spikes))
         if trend is not None:
             kind, row, message = trend
             if kind == "plateau":
                 cause = "after the spikes or non-finite losses the network has likely collapsed: the LR is too high"
                 if not firsts:
-                    cause = "with no spike, the LR is likely too low"
+                    cause = "with no spike, the LR is likely too low or the run too short"
                 message = f"{message}; {cause}"
-            self._add(kind, row, message, common if firsts else self._raise())
+            self._find(kind, row, message, common if firsts else [*self._raise_peak(), self._lengthen()])
         return Diagnosis(tuple(self.findings), len(self.rows), self.warmup, self.classes, tuple(self.notes))
 
     # ------------------------------------------------------------------ rules
     def _spikes(self) -> list[tuple[_Row, float]]:
         """The spikes in the early phase, each with the running average it was judged against."""
-        f, beta, average, out = self.o.spike_factor, self.o.ema_beta, math.nan, []
+        factor, beta, average, out = self.options.spike_factor, self.options.ema_beta, math.nan, []
         for seen, row in enumerate(self.finite):
-            if row.step >= self.horizon:
+            if row.step >= self.early_end:
                 break
-            if seen >= self.o.burn_in and row.loss > f * average:
+            if seen >= self.options.burn_in and row.loss > factor * average:
                 out.append((row, average))
-            value = row.loss if seen == 0 else min(row.loss, f * average)
+            value = row.loss if seen == 0 else min(row.loss, factor * average)
             average = value if seen == 0 else beta * average + (1 - beta) * value
         return out
 
     def _spike_message(self, spikes: list[tuple[_Row, float]]) -> str:
         (first, average), last = spikes[0], spikes[-1][0]
-        if self.w == 0:
+        if self.warmup_length == 0:
             during = "in the early phase, with no warmup" if self.warmup == 0 else "in the early phase"
-        elif last.step < self.w:
+        elif last.step < self.warmup_length:
             during = "during the warmup"
+        elif first.step < self.warmup_length:
+            during = "during the warmup or just after it"
         else:
-            during = "during the warmup or just after it" if first.step < self.w else "just after the warmup"
-        rule = f"loss above {_num(self.o.spike_factor)}x its running average"
+            during = "just after the warmup"
+        rule = f"loss above {_num(self.options.spike_factor)}x its running average"
         if len(spikes) == 1:
             return f"a loss spike {during} ({rule}): {first.loss:.4g} against an average of {average:.4g}"
         return (
@@ -304,76 +402,92 @@ class _Diagnoser:
 
     def _trend(self) -> tuple[str, _Row, str] | None:
         """``(kind, row, message)`` for a divergence or a plateau, or None."""
-        o, losses = self.o, [r.loss for r in self.finite]
-        if len(losses) < 2 * o.min_window:
+        options, losses = self.options, [r.loss for r in self.finite]
+        if len(losses) < 2 * options.min_window:
             self.notes.append(
-                f"divergence and plateau need at least {2 * o.min_window} finite losses; the record has {len(losses)}"
+                f"divergence and plateau need at least {2 * options.min_window} finite losses; "
+                f"the record has {len(losses)}"
             )
             return None
-        w = max(o.min_window, round(o.window_fraction * len(losses)))
-        early, late = statistics.median(losses[:w]), statistics.median(losses[-w:])
+        window = max(options.min_window, round(options.window_fraction * len(losses)))
+        first, last = statistics.median(losses[:window]), statistics.median(losses[-window:])
+        compare = f"median loss of the last {window} updates {last:.4g}, of the first {window} {first:.4g}"
+        fell = last <= (1 - options.min_improvement) * first
+        flat = not fell and last <= (1 + options.min_improvement) * first
+        if last > options.divergence_factor * first:
+            limit = options.divergence_factor * first
+            message = f"the loss grew: {compare} (over {_num(options.divergence_factor)}x)"
+            return "divergence", self._onset(limit) or self.finite[-window], message
+        plateau = self.finite[-window]
         chance = None if self.classes is None else math.log(self.classes)
-        compare = f"median loss of the last {w} updates {late:.4g}, of the first {w} {early:.4g}"
-        if late > o.divergence_factor * early:
-            limit = o.divergence_factor * early
-            return "divergence", self._onset(w, limit), f"the loss grew: {compare} (over {_num(o.divergence_factor)}x)"
-        if chance is not None and late > (1 + o.chance_margin) * chance:
-            limit = (1 + o.chance_margin) * chance
-            message = f"the loss ends above chance: {compare}, over {limit:.4g} ({1 + o.chance_margin:g}x ln C)"
-            return "divergence", self._onset(w, limit), message
-        if chance is not None and late >= (1 - o.chance_margin) * chance:
-            return (
-                "plateau",
-                self.finite[-w],
-                f"the loss does not fall: {compare}, stuck at chance (ln C = {chance:.4g})",
-            )
-        if late > (1 - o.min_improvement) * early:
-            return (
-                "plateau",
-                self.finite[-w],
-                f"the loss does not fall: {compare} (less than {o.min_improvement:.0%} lower)",
-            )
+        above = None if chance is None else (1 + options.chance_margin) * chance
+        if above is not None and last > above:
+            onset = None if flat else self._onset(above)
+            if onset is not None:  # it was below chance, and rose above it for good
+                ratio = f"{1 + options.chance_margin:g}x ln C"
+                return "divergence", onset, f"the loss ends above chance: {compare}, over {above:.4g} ({ratio})"
+            if not flat:
+                return "plateau", plateau, f"the loss never gets below chance: {compare}, ln C = {chance:.4g}"
+        if chance is not None and last >= (1 - options.chance_margin) * chance:
+            where = "at" if above is None or last <= above else "above"
+            return "plateau", plateau, f"the loss does not fall: {compare}, stuck {where} chance (ln C = {chance:.4g})"
+        if not fell:
+            message = f"the loss does not fall: {compare} (less than {options.min_improvement:.0%} lower)"
+            return "plateau", plateau, message
         return None
 
-    def _onset(self, w: int, limit: float) -> _Row:
-        """The first row from which the running average of the loss stays above ``limit`` to the end
-        (the first row of the last window if the average ends below it)."""
-        beta, average, onset = self.o.ema_beta, math.nan, None
+    def _onset(self, limit: float) -> _Row | None:
+        """The row from which the running average of the loss (``A`` without the clipping) stays above
+        ``limit`` to the end, after having been at or below it; None without such a crossing (the average
+        ends below the limit, or was above it from the first loss, before any update could act)."""
+        beta, average, onset, below = self.options.ema_beta, math.nan, None, False
         for i, row in enumerate(self.finite):
             average = row.loss if i == 0 else beta * average + (1 - beta) * row.loss
             if average <= limit:
-                onset = None
-            elif onset is None:
+                onset, below = None, True
+            elif onset is None and below:
                 onset = row
-        return onset or self.finite[-w]
+        return onset
 
     # ------------------------------------------------------------------ suggestions
     def _extend(self, step: float) -> Suggestion:
-        steps = _round_up(max(2 * self.w, 2 * (step + 1)))
+        steps = _round_up(max(2 * self.warmup_length, 2 * (step + 1)))
         if self.warmup is None:
             text = f"use a warmup of at least {steps} updates (warmup_steps={steps})"
-        elif self.w == 0:
+        elif self.warmup_length == 0:
             text = f"add a warmup of {steps} updates (warmup_steps={steps})"
         else:
-            text = f"extend the warmup from {_num(self.w)} to {steps} updates (warmup_steps={steps})"
+            text = f"extend the warmup from {_num(self.warmup_length)} to {steps} updates (warmup_steps={steps})"
         return Suggestion("extend_warmup", steps, text)
 
     def _lower(self, row: _Row, what: str) -> list[Suggestion]:
         if not row.lr:
             self.notes.append(f"no peak-LR suggestion: the record has no positive LR at update {_num(row.step)}")
             return []
-        value = _round2(self.o.lower_factor * row.lr)
-        text = f"lower the peak LR to {value:.2g} ({_num(self.o.lower_factor)}x the LR {row.lr:.3g} at {what})"
+        factor = self.options.lower_factor
+        value = _round2(factor * row.lr)
+        text = f"lower the peak LR to {value:.2g} ({_num(factor)}x the LR {row.lr:.3g} at {what})"
         return [Suggestion("lower_peak_lr", value, text)]
 
-    def _raise(self) -> list[Suggestion]:
+    def _raise_peak(self) -> list[Suggestion]:
         peak = max((r.lr for r in self.rows if r.lr is not None and math.isfinite(r.lr)), default=None)
         if not peak:
             self.notes.append("no LR suggestion: the record has no positive LR; check that the LR is set")
             return []
-        value = _round2(self.o.raise_factor * peak)
-        text = f"raise the peak LR to {value:.2g} ({_num(self.o.raise_factor)}x the largest LR used, {peak:.3g})"
+        factor = self.options.raise_factor
+        value = _round2(factor * peak)
+        text = f"raise the peak LR to {value:.2g} ({_num(factor)}x the largest LR used, {peak:.3g})"
         return [Suggestion("raise_peak_lr", value, text)]
+
+    def _lengthen(self) -> Suggestion:
+        """Train for ``lengthen_factor`` times the updates of the record (rounded up to two figures)."""
+        factor = self.options.lengthen_factor
+        updates = self.rows[-1].step + 1
+        value = _round_up(factor * updates)
+        text = (
+            f"or train longer: {value} updates ({_num(factor)}x the {_num(updates)} of this run; total_steps={value})"
+        )
+        return Suggestion("lengthen_run", value, text)
 
     def _clip(self, trouble: _Row) -> list[Suggestion]:
         norms = [r.grad_norm for r in self.rows if r.step < trouble.step and r.grad_norm is not None]
@@ -381,17 +495,21 @@ class _Diagnoser:
         if not norms:
             return []
         median = statistics.median(norms)
-        value = _round2(self.o.clip_factor * median)
+        factor = self.options.clip_factor
+        value = _round2(factor * median)
         text = (
-            f"clip the gradient norm at {value:.2g} ({_num(self.o.clip_factor)}x the median norm {median:.3g} "
+            f"clip the gradient norm at {value:.2g} ({_num(factor)}x the median norm {median:.3g} "
             "before the trouble; torch.nn.utils.clip_grad_norm_)"
         )
         return [Suggestion("clip_grad_norm", value, text)]
 
-    def _add(
+    def _find(
         self, kind: str, row: _Row, message: str, suggestions: Sequence[Suggestion], steps: tuple[float, ...] = ()
     ) -> None:
-        epoch = None if self.spe is None else int(row.step // self.spe)
+        """Add the finding of ``kind`` at ``row`` (its epoch: ``floor(step / steps_per_epoch)``, None if unknown
+        or beyond a float)."""
+        epoch = None if self.steps_per_epoch is None else row.step // self.steps_per_epoch
+        epoch = int(epoch) if epoch is not None and math.isfinite(epoch) else None
         self.findings.append(Finding(kind, row.step, epoch, row.lr, message, tuple(suggestions), steps or (row.step,)))
 
 
@@ -405,21 +523,9 @@ def _rows(record: TrainingRecord) -> list[_Row]:
     ]
 
 
-def _plain_step(step: float | None) -> float:
-    assert step is not None  # log_update requires a step
+def _plain_step(step: float) -> float:
+    """The update index as the report prints it: 3, not 3.0 (a loaded record holds checked steps)."""
     return int(step) if float(step).is_integer() else float(step)
-
-
-def _meta_number(value: object, name: str, low: float) -> float | None:
-    return None if value is None else _checks.number(name, value, low=low)
-
-
-def _meta_int(value: object, name: str, low: int) -> int | None:
-    if value is None:
-        return None
-    if isinstance(value, float) and value.is_integer():  # JSON may hand back 10.0
-        value = int(value)
-    return _checks.integer(name, value, low=low)
 
 
 def _round2(value: float) -> float:

@@ -29,20 +29,42 @@ from .record import TrainingRecord
 __all__ = ["describe", "plot_record", "plot_schedule", "smooth"]
 
 LOG_LOSS_RATIO = 10.0  # "auto" loss axis: log scale when the largest finite loss is over 10x the median
+MAX_POINTS = 20_000  # plot_schedule draws at most this many updates (far more than the figure's pixels)
+
+
+MISSING = "plotting needs matplotlib: pip install matplotlib"
 
 
 def _figure(rows: int) -> Any:
     try:
         from matplotlib.figure import Figure
     except ImportError as error:
-        raise ImportError("plotting needs matplotlib: pip install matplotlib") from error
+        raise ImportError(MISSING) from error
     return Figure(figsize=(7.0, 2.5 * rows + 0.4), layout="constrained")
 
 
-def _path(path: object) -> Path:
+def _path(path: object, default_name: str) -> Path:
+    """Where to write: ``path``; a file ``default_name`` inside it when it is a folder (or ends with a slash);
+    with ``.png`` added when it has no extension. Its folder is created; an extension matplotlib cannot
+    write is a ``ValueError``."""
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or path-like, got {type(path).__name__}")
-    out = Path(path)
+    text = os.fspath(path)
+    if not text:
+        raise ValueError("path must name a file or a folder, got an empty string")
+    out = Path(text)
+    if out.is_dir() or text.endswith(("/", os.sep)):
+        out = out / default_name
+    elif not out.suffix:
+        out = out.with_name(out.name + ".png")
+    try:
+        from matplotlib.backend_bases import FigureCanvasBase
+    except ImportError as error:
+        raise ImportError(MISSING) from error
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if out.suffix[1:].lower() not in formats:
+        allowed = ", ".join(f".{f}" for f in sorted(formats))
+        raise ValueError(f"path {text!r}: matplotlib cannot write {out.suffix!r} files; use one of {allowed}")
     out.parent.mkdir(parents=True, exist_ok=True)
     return out
 
@@ -52,6 +74,11 @@ def _save(fig: Any, path: Path, title: str | None) -> Path:
         fig.suptitle(title)
     fig.savefig(path, dpi=110)
     return path
+
+
+def _meta_number(value: object, name: str, *, low_open: bool) -> float | None:
+    """A number the record's ``meta`` holds (the warmup length, the steps per epoch), checked, or None."""
+    return None if value is None else _checks.number(name, value, low=0, low_open=low_open)
 
 
 def smooth(values: list[float | None] | np.ndarray, beta: float) -> np.ndarray:
@@ -78,6 +105,7 @@ def _records(record: TrainingRecord | Mapping[str, TrainingRecord]) -> dict[str,
             raise TypeError(f"record[{label!r}] must be a TrainingRecord, got {type(r).__name__}")
         if not len(r):
             raise ValueError(f"record{f'[{label!r}]' if label else ''} has no per-update rows to plot")
+        r.validate()
     return dict(records)
 
 
@@ -95,7 +123,7 @@ def plot_record(
     path: str | os.PathLike[str],
     *,
     warmup_steps: float | None = None,
-    steps_per_epoch: int | None = None,
+    steps_per_epoch: float | None = None,
     smooth_beta: float = 0.9,
     loss_scale: str = "auto",
     title: str | None = None,
@@ -110,16 +138,19 @@ def plot_record(
     (argument, else ``meta['steps_per_epoch']``). ``smooth_beta``: the weight of the smoothed loss
     line (:func:`smooth`; 0 for none). ``loss_scale``: ``'linear'``, ``'log'`` or ``'auto'`` (log
     when the largest finite loss is more than 10x the median). The first non-finite loss of a
-    record is marked by a dotted line. Returns the written path.
+    record is marked by a dotted line.
+
+    ``path``: the image file (its extension picks the format); a folder gets ``record.png`` inside it, and a
+    name without an extension gets ``.png``. Returns the path written.
     """
     records = _records(record)
     loss_scale = _checks.choice("loss_scale", loss_scale, ("auto", "linear", "log"))
     if warmup_steps is not None:
         warmup_steps = _checks.number("warmup_steps", warmup_steps, low=0)
     if steps_per_epoch is not None:
-        steps_per_epoch = _checks.integer("steps_per_epoch", steps_per_epoch, low=1)
+        steps_per_epoch = _checks.number("steps_per_epoch", steps_per_epoch, low=0, low_open=True)
     smooth_beta = _checks.number("smooth_beta", smooth_beta, low=0, high=1, high_open=True)
-    out = _path(path)
+    out = _path(path, "record.png")
     with_epochs = any(_has_epoch_values(r) for r in records.values())
     with_accuracy = any(v is not None for r in records.values() for v in r.epochs["accuracy"])
     layout = [["lr", "lr"], ["loss", "loss"]]
@@ -133,7 +164,9 @@ def plot_record(
     for i, (label, r) in enumerate(records.items()):
         color, tag = f"C{i}", f" ({label})" if many else ""
         steps, lrs, losses = (_column(r.updates[k]) for k in ("step", "lr", "loss"))
-        w = (r.warmup_steps if warmup_steps is None else warmup_steps) or 0
+        w = warmup_steps
+        if w is None:
+            w = _meta_number(r.warmup_steps, r.warmup_source, low_open=False) or 0
         for ax in (ax_lr, ax_loss):
             _shade(ax, w, color if many else "0.5", f"warmup: {w:g} updates" if ax is ax_lr else None)
         ax_lr.plot(steps, lrs, color=color, lw=1.2, label=label or None)
@@ -144,7 +177,9 @@ def plot_record(
             ax_loss.axvline(bad[0], color=color, ls=":", lw=1.2, label=f"first non-finite loss{tag}")
         finite.extend(losses[np.isfinite(losses)].tolist())
         if with_epochs:
-            spe = steps_per_epoch if steps_per_epoch is not None else r.meta.get("steps_per_epoch")
+            spe = steps_per_epoch
+            if spe is None:
+                spe = _meta_number(r.meta.get("steps_per_epoch"), "record.meta['steps_per_epoch']", low_open=True)
             _epoch_panels(axes, r, color, many, w / spe if spe else 0.0)
     big = bool(finite) and max(finite) > LOG_LOSS_RATIO * float(np.median(finite))
     if loss_scale == "log" or (loss_scale == "auto" and big):
@@ -190,7 +225,10 @@ def plot_schedule(
     """Draw ``f(k)`` (or ``base_lr · f(k)``) for ``k = 0 .. steps - 1``, the warmup ``[0, W)`` shaded.
 
     ``steps`` defaults to ``T + 1`` updates (``T`` the total), or ``max(2W, 100)`` for an endless
-    schedule. The title defaults to a one-line description of the schedule. Returns the written path.
+    schedule; beyond ``MAX_POINTS`` updates, ``MAX_POINTS`` evenly spaced ones are drawn (with ``W - 1``,
+    ``W``, ``T - 1`` and ``T``). The title defaults to a one-line description of the schedule.
+    ``path``: the image file (its extension picks the format); a folder gets ``schedule.png`` inside it,
+    and a name without an extension gets ``.png``. Returns the path written.
     """
     if not isinstance(schedule, WarmupSchedule):
         raise TypeError(f"schedule must be a WarmupSchedule, got {type(schedule).__name__}")
@@ -200,8 +238,8 @@ def plot_schedule(
     if steps is None:
         steps = math.floor(t) + 1 if t is not None else max(2 * math.ceil(w), 100)
     steps = _checks.integer("steps", steps, low=1)
-    out = _path(path)
-    k = np.arange(steps, dtype=float)
+    out = _path(path, "schedule.png")
+    k = _updates_to_draw(steps, w, t)
     y = schedule(k) * (1.0 if base_lr is None else base_lr)
     fig = _figure(1)
     ax = fig.subplots()
@@ -211,6 +249,16 @@ def plot_schedule(
     if w:
         ax.legend(frameon=False, fontsize=8)
     return _save(fig, out, describe(schedule) if title is None else title)
+
+
+def _updates_to_draw(steps: int, warmup: float, total: float | None) -> np.ndarray:
+    """``0 .. steps - 1``, or for more than ``MAX_POINTS`` updates that many evenly spaced ones and the
+    corners of the schedule (``W - 1``, ``W``, ``T - 1``, ``T``) that fall among them."""
+    if steps <= MAX_POINTS:
+        return np.arange(steps, dtype=float)
+    corners = [c for c in (warmup - 1, warmup, *(() if total is None else (total - 1, total))) if 0 <= c < steps]
+    evenly = np.floor(np.linspace(0.0, float(steps - 1), MAX_POINTS))
+    return np.unique(np.concatenate([evenly, np.array(corners, dtype=float)]))
 
 
 def describe(schedule: WarmupSchedule) -> str:

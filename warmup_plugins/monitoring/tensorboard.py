@@ -23,6 +23,7 @@ from .record import EPOCH_FIELDS, UPDATE_FIELDS, TrainingRecord
 
 __all__ = ["RecordWriter", "write_tensorboard"]
 
+INT64_MAX = 2**63 - 1
 MISSING = "TensorBoard logging needs the tensorboard package: pip install tensorboard"
 
 
@@ -32,6 +33,16 @@ def _summary_writer(log_dir: str) -> Any:
     except ImportError as error:
         raise ImportError(MISSING) from error
     return SummaryWriter(log_dir=log_dir)
+
+
+def _global_step(column: str, row: int, value: float) -> int:
+    """A checked row's step or epoch, rounded, as TensorBoard's int64 ``global_step``."""
+    step = round(value)
+    if step > INT64_MAX:
+        raise ValueError(
+            f"training record: {column}[{row}] = {value:g} is beyond TensorBoard's steps (at most 2**63 - 1)"
+        )
+    return step
 
 
 class RecordWriter:
@@ -52,16 +63,20 @@ class RecordWriter:
         self._updates = self._epochs = 0
 
     def write(self, record: TrainingRecord) -> None:
-        """Write the update and epoch rows added to ``record`` since the last call, then flush."""
+        """Write the update and epoch rows added to ``record`` since the last call, then flush.
+
+        The record is checked first (:meth:`TrainingRecord.validate`), and so is every new row's
+        ``global_step``, a TensorBoard int64: nothing is written when a row is not valid.
+        """
         if not isinstance(record, TrainingRecord):
             raise TypeError(f"record must be a TrainingRecord, got {type(record).__name__}")
-        u, e = record.updates, record.epochs
-        for i in range(self._updates, len(u["step"])):
-            step = round(u["step"][i])  # type: ignore[arg-type]
+        u, e = record.validate().updates, record.epochs
+        steps = [_global_step("updates.step", i, u["step"][i]) for i in range(self._updates, len(u["step"]))]
+        epochs = [_global_step("epochs.epoch", i, e["epoch"][i]) for i in range(self._epochs, len(e["epoch"]))]
+        for i, step in enumerate(steps, self._updates):
             for name in UPDATE_FIELDS[1:]:
                 self._scalar(f"train/{name}", u[name][i], step)
-        for i in range(self._epochs, len(e["epoch"])):
-            epoch = round(e["epoch"][i])  # type: ignore[arg-type]
+        for i, epoch in enumerate(epochs, self._epochs):
             for name in EPOCH_FIELDS[1:]:
                 self._scalar(f"epoch/{name}", e[name][i], epoch)
         self._updates, self._epochs = len(u["step"]), len(e["epoch"])
