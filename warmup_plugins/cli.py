@@ -272,6 +272,20 @@ def _cmd_tensorboard(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     return EXIT_CLEAN
 
 
+def _cmd_tune_report(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Print a tuning study's best trials and write its PNGs (needs optuna and matplotlib)."""
+    try:
+        from .tune import load_study
+        from .tune.report import best_trials_table, write_report
+    except ImportError as error:
+        parser.error(_message(error))
+    study = _run(parser, load_study, args.study, args.storage)
+    print(_run(parser, best_trials_table, study, top=args.top))
+    for path in _run(parser, write_report, study, args.out):
+        print(f"wrote {path}")
+    return EXIT_CLEAN
+
+
 # ---------------------------------------------------------------------- parser
 def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
@@ -342,6 +356,18 @@ def build_parser() -> argparse.ArgumentParser:
     tb.add_argument("--log-dir", required=True, metavar="DIR", help="the TensorBoard log directory")
     tb.add_argument("--prefix", default="", help="put in front of every tag, e.g. 'run1/'")
     tb.set_defaults(run=_cmd_tensorboard, command_parser=tb)
+
+    tune = sub.add_parser(
+        "tune-report",
+        help="print a warmup-tuning study's best trials and draw its PNGs",
+        description="Print the best trials of an Optuna study run with warmup_plugins.tune and write "
+        "metric_vs_warmup.png, lr_warmup_heatmap.png and importances.png (needs optuna: pip install .[tune]).",
+    )
+    tune.add_argument("--storage", required=True, metavar="URL", help="the study's storage, e.g. sqlite:///tune.db")
+    tune.add_argument("--study", required=True, metavar="NAME", help="the study name")
+    tune.add_argument("--out", default="runs/tune-report", metavar="DIR", help="where to write the PNGs")
+    tune.add_argument("--top", type=int, default=5, metavar="N", help="how many best trials to print")
+    tune.set_defaults(run=_cmd_tune_report, command_parser=tune)
     return parser
 
 

@@ -1,0 +1,114 @@
+"""Studies: SQLite by default, shared by processes, failed trials recorded, bad storages refused."""
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import optuna
+import pytest
+
+from tests.tune.common import SPACE
+from warmup_plugins.tune import DEFAULT_STORAGE, create_study, load_study, open_storage, optimize, suggest_schedule
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def synthetic(trial):
+    """A tiny objective: best near a 10% warmup at peak LR 1."""
+    s = suggest_schedule(trial, total_steps=100, space=SPACE)
+    return -abs((s.warmup_steps or 0) - 10) - abs(s.peak_lr - 1.0)
+
+
+def test_the_default_storage_is_a_sqlite_file(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    study = create_study("default")
+    optimize(study, synthetic, 2)
+    assert DEFAULT_STORAGE == "sqlite:///warmup_tune.db" and (tmp_path / "warmup_tune.db").is_file()
+
+
+def test_a_sqlite_study_survives_and_resumes(tmp_path):
+    url = f"sqlite:///{tmp_path / 'sub' / 'study.db'}"  # the folder is created
+    optimize(create_study("resume", storage=url, space=SPACE), synthetic, 3)
+    again = create_study("resume", storage=url)  # a new process would do exactly this
+    optimize(again, synthetic, 2)
+    assert [t.number for t in load_study("resume", url).trials] == [0, 1, 2, 3, 4]
+    assert again.user_attrs["space"] == SPACE.to_dict()
+
+
+def test_a_failing_trial_is_recorded_with_its_error_and_the_study_goes_on():
+    study = create_study("fails", storage=optuna.storages.InMemoryStorage())
+
+    def objective(trial):
+        value = synthetic(trial)
+        if trial.number == 1:
+            raise RuntimeError("CUDA out of memory (pretend)")
+        return value
+
+    optimize(study, objective, 3)
+    states = [t.state for t in study.trials]
+    assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
+    assert study.trials[1].user_attrs["error"] == "RuntimeError: CUDA out of memory (pretend)"
+
+
+@pytest.mark.parametrize(
+    ("url", "match"),
+    [
+        ("study.db", "not a database URL; for a SQLite file write 'sqlite:///study.db'"),
+        ("nosuchdb://host/db", "cannot open the storage 'nosuchdb://host/db'"),
+        ("sqlite:////proc/no/such/dir/x.db", "cannot open the storage"),
+        (42, "storage must be a database URL string"),
+    ],
+)
+def test_storages_that_cannot_be_opened_are_clear_errors(url, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        open_storage(url)
+
+
+def test_loading_a_missing_study_or_file_is_a_clear_error(tmp_path):
+    url = f"sqlite:///{tmp_path / 'a.db'}"
+    create_study("there", storage=url)
+    with pytest.raises(ValueError, match=r"no study named 'gone' in the storage; it has \['there'\]"):
+        load_study("gone", url)
+    with pytest.raises(ValueError, match="there is no file"):
+        load_study("there", f"sqlite:///{tmp_path / 'typo.db'}")
+    assert not (tmp_path / "typo.db").exists()
+    with pytest.raises(ValueError, match="direction must be 'maximize' or 'minimize'"):
+        create_study("x", storage=url, direction="max")
+
+
+WORKER = """
+import os, sys, time
+from warmup_plugins.tune import create_study, optimize, suggest_schedule
+from tests.tune.common import SPACE
+
+def objective(trial):
+    s = suggest_schedule(trial, total_steps=100, space=SPACE)
+    trial.set_user_attr("pid", os.getpid())
+    time.sleep(0.2)  # long enough for the two workers' trials to interleave
+    return -abs((s.warmup_steps or 0) - 10)
+
+study = create_study("shared", storage=sys.argv[1])
+optimize(study, objective, 4)
+"""
+
+
+def test_two_processes_share_one_study(tmp_path):
+    url = f"sqlite:///{tmp_path / 'shared.db'}"
+    create_study("shared", storage=url)  # created once; both workers join it
+    script = tmp_path / "worker.py"
+    script.write_text(textwrap.dedent(WORKER))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    workers = [
+        subprocess.Popen([sys.executable, str(script), url], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+        for _ in range(2)
+    ]
+    for w in workers:
+        _, err = w.communicate(timeout=180)
+        assert w.returncode == 0, err.decode()
+    trials = load_study("shared", url).trials
+    assert sorted(t.number for t in trials) == list(range(8))
+    assert all(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+    pids = [t.user_attrs["pid"] for t in trials]
+    assert len(set(pids)) == 2 and all(pids.count(p) == 4 for p in set(pids))

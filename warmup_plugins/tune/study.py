@@ -1,0 +1,132 @@
+"""Studies that last and scale out: Optuna's RDB storage, a SQLite file by default.
+
+Every worker process, on this machine or others, runs ``create_study(name, storage=URL)`` with the
+same name and URL and then :func:`optimize`; Optuna's storage hands each a different trial. One
+machine: ``sqlite:///path/study.db``. Many machines: a server database, e.g.
+``postgresql://user:password@host/db`` (``pip install psycopg2-binary``) or
+``mysql+pymysql://user:password@host/db`` (``pip install pymysql``).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import optuna
+
+from ..core import _checks
+from .space import SearchSpace
+
+__all__ = ["DEFAULT_STORAGE", "create_study", "load_study", "open_storage", "optimize"]
+
+DEFAULT_STORAGE = "sqlite:///warmup_tune.db"
+SQLITE_TIMEOUT_S = 60  # how long a SQLite writer waits for another process's lock
+
+
+def open_storage(storage: str | optuna.storages.BaseStorage | None = None) -> optuna.storages.BaseStorage:
+    """An Optuna storage from a database URL (``None``: :data:`DEFAULT_STORAGE`), or a clear ``ValueError``.
+
+    For a SQLite file the parent folder is created, and writers wait up to a minute for each other.
+    """
+    if isinstance(storage, optuna.storages.BaseStorage):
+        return storage
+    url = DEFAULT_STORAGE if storage is None else storage
+    if not isinstance(url, str):
+        raise TypeError(f"storage must be a database URL string or an Optuna storage, got {type(url).__name__}")
+    if "://" not in url:
+        raise ValueError(f"storage {url!r} is not a database URL; for a SQLite file write 'sqlite:///{url}'")
+    engine_kwargs: dict[str, Any] = {}
+    if url.startswith("sqlite:///"):
+        engine_kwargs = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}}
+        path = url[len("sqlite:///") :]
+        if path and path != ":memory:":
+            try:
+                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as error:
+                raise ValueError(f"cannot open the storage {url!r}: {error}") from None
+    try:
+        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+    except ImportError as error:
+        raise ValueError(f"cannot open the storage {url!r}: its database driver is missing ({error})") from None
+    except Exception as error:  # SQLAlchemy's URL, driver and connection errors have no common base we can name
+        reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+        raise ValueError(f"cannot open the storage {url!r}: {reason}") from None
+
+
+def create_study(
+    study_name: str,
+    *,
+    storage: str | optuna.storages.BaseStorage | None = None,
+    direction: str = "maximize",
+    sampler: optuna.samplers.BaseSampler | None = None,
+    pruner: optuna.pruners.BasePruner | None = None,
+    space: SearchSpace | None = None,
+    load_if_exists: bool = True,
+) -> optuna.Study:
+    """Create the study, or join it if it exists (``load_if_exists``): what every worker calls.
+
+    ``direction`` is ``'maximize'`` (accuracy, the default) or ``'minimize'`` (a loss). ``space``, if
+    given, is kept in the study's ``user_attrs['space']`` as plain data.
+    """
+    if not isinstance(study_name, str) or not study_name:
+        raise TypeError(f"study_name must be a non-empty string, got {study_name!r}")
+    if direction not in ("maximize", "minimize"):
+        raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
+    if space is not None and not isinstance(space, SearchSpace):
+        raise TypeError(f"space must be a SearchSpace or None, got {type(space).__name__}")
+    study = optuna.create_study(
+        storage=open_storage(storage),
+        sampler=sampler,
+        pruner=pruner,
+        study_name=study_name,
+        direction=direction,
+        load_if_exists=_checks.boolean("load_if_exists", load_if_exists),
+    )
+    if space is not None:
+        study.set_user_attr("space", space.to_dict())
+    return study
+
+
+def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
+    """An existing study; an unknown name is a ``ValueError`` listing the storage's studies."""
+    if isinstance(storage, str) and storage.startswith("sqlite:///"):
+        path = storage[len("sqlite:///") :]
+        if path != ":memory:" and not Path(path).is_file():
+            raise ValueError(f"cannot open the storage {storage!r}: there is no file {path}")
+    opened = open_storage(storage)
+    names = [s.study_name for s in optuna.get_all_study_summaries(opened, include_best_trial=False)]
+    if study_name not in names:
+        raise ValueError(f"no study named {study_name!r} in the storage; it has {names or 'no studies'}")
+    return optuna.load_study(study_name=study_name, storage=opened)
+
+
+def optimize(
+    study: optuna.Study,
+    objective: Callable[[optuna.Trial], float],
+    n_trials: int,
+    *,
+    timeout: float | None = None,
+    callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] | None = None,
+) -> optuna.Study:
+    """``study.optimize`` with ``catch=(Exception,)``: a trial whose objective raises is recorded as failed,
+    with ``user_attrs['error']`` holding the error, and the study goes on. Returns the study."""
+    if not isinstance(study, optuna.Study):
+        raise TypeError(f"study must be an optuna.Study, got {type(study).__name__}")
+    if not callable(objective):
+        raise TypeError(f"objective must be callable, got {type(objective).__name__}")
+    n_trials = _checks.integer("n_trials", n_trials, low=1)
+
+    @functools.wraps(objective)
+    def recorded(trial: optuna.Trial) -> float:
+        try:
+            return objective(trial)
+        except optuna.TrialPruned:
+            raise
+        except Exception as error:
+            trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+            raise
+
+    study.optimize(recorded, n_trials=n_trials, timeout=timeout, callbacks=callbacks, catch=(Exception,))
+    return study
