@@ -23,8 +23,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from benchmarks.data import load_cifar10, synthetic_cifar10
-from benchmarks.environment import environment, save_result
+from benchmarks.data import cache_dir, load_cifar10, synthetic_cifar10
+from benchmarks.environment import RUNS, environment, require_device, save_result
 from benchmarks.loops import (
     RunResult,
     Trainer,
@@ -191,7 +191,7 @@ def load_data(args: argparse.Namespace):
         if not args.quick:
             raise SystemExit("--data is required (or --quick for a synthetic smoke run)")
         return synthetic_cifar10(256, 32, args.device)
-    root = args.data or "data/cifar10"
+    root = args.data or cache_dir() / "cifar10"
     train, test = load_cifar10(root, args.device, download=args.download)
     return (train.subset(256), test.subset(32)) if args.quick else (train, test)
 
@@ -200,9 +200,16 @@ def training_parser(description: str | None) -> argparse.ArgumentParser:
     """The options every training benchmark takes: ``--data``, ``--download``, ``--device``, ``--out``, ``--quick``."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="CIFAR-10 root (ImageFolder train/test, or torchvision's cifar-10-batches-py)")
-    parser.add_argument("--download", action="store_true", help="download torchvision's CIFAR-10 into --data")
+    parser.add_argument(
+        "--download", action="store_true", help=f"download torchvision's CIFAR-10 into --data (default {cache_dir()})"
+    )
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RUNS,
+        help=f"output folder (default {RUNS}; benchmarks/results is the committed one)",
+    )
     parser.add_argument("--quick", action="store_true", help="2 tiny epochs on a small (synthetic) set: a smoke run")
     return parser
 
@@ -214,6 +221,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--deterministic", action="store_true", help="deterministic kernels (slower)")
     parser.add_argument("--no-references", action="store_true", help="only the three adapter runs")
     args = parser.parse_args(argv)
+    require_device(args.device)
     if args.deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)

@@ -3,13 +3,17 @@
 Accepted roots: an ImageFolder root with ``train/`` and ``test/`` class folders (fastai's
 ``URLs.CIFAR`` layout, what ``cifar10-jpeg.tar.gz`` unpacks to), or torchvision's root holding
 ``cifar-10-batches-py`` (``download=True`` fetches it where the machine is online). The decoded
-arrays are cached beside the data as ``.warmup_plugins_cifar10.npz`` when that folder is writable.
+arrays are cached as ``cifar10-<hash of the root>.npz`` in the cache directory (``cache_dir()``:
+``$WARMUP_PLUGINS_CACHE``, else ``$XDG_CACHE_HOME/warmup_plugins``, else ``~/.cache/warmup_plugins``),
+never in the data folder; delete it freely, it is rebuilt on the next run.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import os
+import socket
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +25,7 @@ LAYOUTS = (
     "an ImageFolder root with train/ and test/ class folders (fastai's URLs.CIFAR layout), "
     "or torchvision's root holding cifar-10-batches-py"
 )
-CACHE_NAME = ".warmup_plugins_cifar10.npz"
+DOWNLOAD_HOST = ("www.cs.toronto.edu", 443)  # where torchvision's CIFAR10(download=True) fetches from
 
 
 @dataclass
@@ -70,7 +74,55 @@ def _read_torchvision(root: Path, train: bool) -> tuple[np.ndarray, np.ndarray]:
     return np.asarray(data.data, dtype=np.uint8), np.asarray(data.targets, dtype=np.int64)
 
 
-def load_arrays(root: str | Path, *, download: bool = False, workers: int | None = None) -> dict[str, np.ndarray]:
+def cache_dir() -> Path:
+    """Where downloads and decoded arrays go: ``$WARMUP_PLUGINS_CACHE``, ``$XDG_CACHE_HOME/warmup_plugins``
+    or ``~/.cache/warmup_plugins``."""
+    if os.environ.get("WARMUP_PLUGINS_CACHE"):
+        return Path(os.environ["WARMUP_PLUGINS_CACHE"])
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "warmup_plugins"
+
+
+def cached_arrays_path(root: Path, cache: Path) -> Path:
+    """The decoded-array cache of one data root: ``cache/cifar10-<first 12 hex of sha1(resolved root)>.npz``."""
+    return cache / f"cifar10-{hashlib.sha1(str(root.resolve()).encode()).hexdigest()[:12]}.npz"
+
+
+def is_reachable(host: tuple[str, int], timeout: float = 5.0) -> bool:
+    """Whether a TCP connection to ``host`` opens within ``timeout`` seconds."""
+    try:
+        socket.create_connection(host, timeout=timeout).close()
+    except OSError:
+        return False
+    return True
+
+
+def find_or_download(data: str | Path | None, cache: Path, host: tuple[str, int] = DOWNLOAD_HOST) -> Path:
+    """The CIFAR-10 root to read: ``data``, else ``$CIFAR10_ROOT``, else torchvision's download into
+    ``cache/cifar10`` (reused once there). Offline with no copy: ``SystemExit`` saying how to get one."""
+    data = data or os.environ.get("CIFAR10_ROOT")
+    if data:
+        return Path(data)
+    root = cache / "cifar10"
+    if (root / "cifar-10-batches-py").is_dir():
+        return root
+    if not is_reachable(host):
+        raise SystemExit(
+            f"no CIFAR-10 copy given and {host[0]} is unreachable (offline?), so it cannot be downloaded.\n"
+            "Get a copy on a machine that is online:\n"
+            "  python -c \"from torchvision.datasets import CIFAR10; CIFAR10('cifar10', download=True)\"\n"
+            "copy the cifar10 folder here, then pass it: --data cifar10 (make demo DEMO_ARGS='--data cifar10')\n"
+            f"or export CIFAR10_ROOT=cifar10. Accepted: {LAYOUTS}."
+        )
+    from torchvision.datasets import CIFAR10
+
+    for train in (True, False):
+        CIFAR10(str(root), train=train, download=True)
+    return root
+
+
+def load_arrays(
+    root: str | Path, *, download: bool = False, workers: int | None = None, cache: Path | None = None
+) -> dict[str, np.ndarray]:
     """``{'x_train', 'y_train', 'x_test', 'y_test'}`` as NHWC uint8 / int64 arrays, from the cache if any."""
     root = Path(root)
     if download:
@@ -80,7 +132,7 @@ def load_arrays(root: str | Path, *, download: bool = False, workers: int | None
         CIFAR10(str(root), train=False, download=True)
     if not root.is_dir():
         raise FileNotFoundError(f"CIFAR-10 root {root} does not exist; expected {LAYOUTS}")
-    cache = root / CACHE_NAME
+    cache = cached_arrays_path(root, cache or cache_dir())
     if cache.exists():
         with np.load(cache) as data:
             return {k: data[k] for k in data.files}
@@ -94,14 +146,17 @@ def load_arrays(root: str | Path, *, download: bool = False, workers: int | None
     arrays = {"x_train": x_train, "y_train": y_train, "x_test": x_test, "y_test": y_test}
     if any(a.shape[1:] != (32, 32, 3) for a in (x_train, x_test)):
         raise ValueError(f"images under {root} are not 32x32 RGB; expected CIFAR-10 in {LAYOUTS}")
-    with contextlib.suppress(OSError):  # a read-only data folder: decode again next time
+    with contextlib.suppress(OSError):  # a read-only cache: decode again next time
+        cache.parent.mkdir(parents=True, exist_ok=True)
         np.savez(cache, **arrays)
     return arrays
 
 
-def load_cifar10(root: str | Path, device: str | torch.device, *, download: bool = False) -> tuple[Split, Split]:
-    """(train, test) splits, whole, on ``device``."""
-    a = load_arrays(root, download=download)
+def load_cifar10(
+    root: str | Path, device: str | torch.device, *, download: bool = False, cache: Path | None = None
+) -> tuple[Split, Split]:
+    """(train, test) splits, whole, on ``device``; decoded arrays cached under ``cache`` (default ``cache_dir()``)."""
+    a = load_arrays(root, download=download, cache=cache)
 
     def split(x: np.ndarray, y: np.ndarray) -> Split:
         return Split(torch.from_numpy(x).permute(0, 3, 1, 2).contiguous(), torch.from_numpy(y)).to(device)

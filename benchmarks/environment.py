@@ -66,10 +66,34 @@ def save_result(result: dict, out: Path, name: str, quick: bool) -> Path:
     return path
 
 
+RUNS = Path(
+    "runs/benchmarks"
+)  # default output folder (git-ignored); --out benchmarks/results updates the committed one
+
+
+def require_device(device: str) -> str:
+    """``device`` if torch can use it; otherwise ``SystemExit`` with a one-line reason (before any data is read)."""
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, TypeError) as error:
+        raise SystemExit(f"--device {device!r} is not a torch device ({error}); use cpu or cuda") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        build = f"built for CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
+        raise SystemExit(
+            f"--device {device}: no CUDA device is available (torch {torch.__version__}, {build}); use --device cpu"
+        )
+    return device
+
+
 def timing_parser(description: str | None) -> argparse.ArgumentParser:
     """The options every micro-benchmark takes: ``--out``, ``--rounds``, ``--quick``."""
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--out", type=Path, default=Path("benchmarks/results"))
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=RUNS,
+        help=f"output folder (default {RUNS}; benchmarks/results is the committed one)",
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--quick", action="store_true", help="few repetitions (a smoke test)")
     return parser

@@ -1,6 +1,6 @@
 """Per-batch cost of ``WarmupCallback.before_batch`` against fastai's ``ParamScheduler.before_batch``.
 
-    python -m benchmarks.fastai_callback_cost [--out benchmarks/results] [--rounds 7] [--quick]
+    python -m benchmarks.fastai_callback_cost [--out runs/benchmarks] [--rounds 7] [--quick]
 
 Both schedule what ``fit_one_cycle`` schedules, ``lr`` alone and ``lr`` with ``mom``: the
 ParamScheduler through fastai's own ``combined_cos`` (per-group ``lr_max`` arrays, as

@@ -8,10 +8,10 @@ pip install -q --no-deps -e . >/dev/null
 what=${1:-all}
 python benchmarks/cuda_graph_check.py || echo "cuda_graph_check exit $?"
 if [ "$what" = cifar10 ] || [ "$what" = all ]; then
-    python -m benchmarks.cifar10 --data "$CIFAR10_ROOT" --device cuda
+    python -m benchmarks.cifar10 --data "$CIFAR10_ROOT" --device cuda --out benchmarks/results
 fi
 if [ "$what" = sweep ] || [ "$what" = all ]; then
-    python -m benchmarks.sweep --data "$CIFAR10_ROOT" --device cuda
+    python -m benchmarks.sweep --data "$CIFAR10_ROOT" --device cuda --out benchmarks/results
 fi
 python -m benchmarks.report
 mkdir -p "${OUT:-/tmp/out}" && cp -r benchmarks/results benchmarks/RESULTS.md "${OUT:-/tmp/out}/"

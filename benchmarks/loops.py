@@ -98,16 +98,36 @@ class Trainer:
         return correct.item() / len(self.test)
 
 
-def _progress(label: str, epoch: int, epochs: int, result: RunResult) -> None:
-    """A one-line progress bar per run on a terminal; one line per finished run otherwise."""
-    done = epoch + 1 == epochs
-    if not (sys.stderr.isatty() or done):
-        return
-    bar = "#" * (epoch + 1) + "." * (epochs - epoch - 1)
-    line = f"  {label:42s} [{bar}] loss {result.train_loss[-1]:.3f}  acc {result.test_accuracy[-1]:.2%}"
-    line += f"  {sum(result.epoch_seconds):.1f}s"
-    sys.stderr.write(("\r" if sys.stderr.isatty() else "") + line + ("\n" if done else ""))
-    sys.stderr.flush()
+class EpochBar:
+    """A tqdm bar per epoch (running mean loss, LR, ETA) on a terminal; one line per finished run otherwise.
+
+    The running loss is read from the device at most twice a second, so the bar adds no per-update sync."""
+
+    def __init__(self, label: str, epoch: int, epochs: int, steps: int) -> None:
+        from tqdm.auto import tqdm
+
+        self.label, self.epoch, self.epochs = label, epoch, epochs
+        self.bar = tqdm(total=steps, desc=f"  {label[:40]:40s} {epoch + 1}/{epochs}", leave=False, disable=None)
+        self.last = 0.0
+
+    def update(self, done: int, losses: torch.Tensor, lr: float) -> None:
+        """After ``done`` updates of this epoch; ``losses[:done]`` holds their losses."""
+        if self.bar.disable:
+            return
+        self.bar.update(done - self.bar.n)
+        now = time.monotonic()
+        if now - self.last > 0.5:
+            self.last = now
+            self.bar.set_postfix(loss=f"{losses[:done].mean().item():.3f}", lr=f"{lr:.2e}")
+
+    def close(self, result: RunResult) -> None:
+        self.bar.close()
+        if self.epoch + 1 == self.epochs:
+            sys.stderr.write(
+                f"  {self.label:42s} loss {result.train_loss[-1]:.3f}  acc {result.test_accuracy[-1]:.2%}"
+                f"  {sum(result.epoch_seconds):.1f}s\n"
+            )
+            sys.stderr.flush()
 
 
 def nothing(*_: object) -> None:
@@ -154,6 +174,7 @@ def plain_loop(
     for epoch in range(recipe.epochs):
         start = time.perf_counter()
         losses = torch.empty(trainer.steps_per_epoch, device=trainer.device)
+        bar = EpochBar(label, epoch, recipe.epochs, trainer.steps_per_epoch)
         for i, (x, y) in enumerate(trainer.epoch_batches(epoch)):
             result.lrs.append(float(optimizer.param_groups[0]["lr"]))
             with trainer.autocast():
@@ -164,9 +185,10 @@ def plain_loop(
             losses[i] = loss.detach()
             updates += 1
             on_update(scheduler, updates, loss.detach())
+            bar.update(i + 1, losses, result.lrs[-1])
         on_epoch(scheduler, epoch)
         _finish_epoch(trainer, model, result, losses, start)
-        _progress(label, epoch, recipe.epochs, result)
+        bar.close(result)
     return result
 
 
@@ -223,6 +245,7 @@ def fastai_loop(
         def before_epoch(self) -> None:
             self.start = time.perf_counter()
             self.buffer = torch.empty(trainer.steps_per_epoch, device=trainer.device)
+            self.bar = EpochBar(label, self.epoch, recipe.epochs, trainer.steps_per_epoch)
 
         def before_batch(self) -> None:
             if self.training:
@@ -237,10 +260,11 @@ def fastai_loop(
         def after_batch(self) -> None:
             if self.training:
                 self.buffer[self.iter] = self.learn.loss.detach()
+                self.bar.update(self.iter + 1, self.buffer, result.lrs[-1])
 
         def after_epoch(self) -> None:
             _finish_epoch(trainer, self.model, result, self.buffer, self.start)
-            _progress(label, self.epoch, recipe.epochs, result)
+            self.bar.close(result)
 
     dls = DataLoaders(Batches(), NoBatches(), device=torch.device(trainer.device))
     learn = Learner(

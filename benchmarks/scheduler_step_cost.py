@@ -1,6 +1,6 @@
 """Per-step cost of ``WarmupLR.step()`` against the schedulers a user would otherwise use.
 
-    python -m benchmarks.scheduler_step_cost [--out benchmarks/results]
+    python -m benchmarks.scheduler_step_cost [--out runs/benchmarks]
 
 Same process, same optimizer shapes, interleaved rounds, minimum over rounds (a noisy machine
 only ever adds time). All schedulers run a warmup then cosine decay and are measured in the decay

@@ -15,6 +15,7 @@ import time
 import torch
 from _cifar10 import datasets_for, seed_cnn
 from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 
 from warmup_plugins.torch import WarmupLR
 
@@ -61,13 +62,15 @@ def main(argv: list[str] | None = None) -> dict[str, list[float]]:
     for epoch in range(args.epochs):
         model.train()
         start, total_loss = time.perf_counter(), 0.0
-        for x, y in train_loader:
+        bar = tqdm(train_loader, desc=f"epoch {epoch + 1}/{args.epochs}", leave=False, disable=None)
+        for i, (x, y) in enumerate(bar):
             loss = torch.nn.functional.cross_entropy(model(x.to(args.device)), y.to(args.device))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             scheduler.step()  # once per update: the warmup counts optimizer updates
             total_loss += loss.item()
+            bar.set_postfix(loss=f"{total_loss / (i + 1):.3f}", lr=f"{scheduler.get_last_lr()[0]:.2e}", refresh=False)
         history["loss"].append(total_loss / len(train_loader))
         history["accuracy"].append(evaluate(model, test_loader, args.device))
         history["lr"].append(scheduler.get_last_lr()[0])

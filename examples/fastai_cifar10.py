@@ -19,7 +19,7 @@ import time
 
 import torch
 from _cifar10 import datasets_for, seed_cnn
-from fastai.basics import CrossEntropyLossFlat, DataLoaders, Learner, accuracy
+from fastai.basics import Callback, CrossEntropyLossFlat, DataLoaders, Learner, accuracy
 from torch.utils.data import DataLoader, Dataset
 
 from warmup_plugins.fastai import WarmupCallback
@@ -33,9 +33,21 @@ def make_dls(train: Dataset, test: Dataset, bs: int, workers: int) -> DataLoader
     return DataLoaders(train_dl, DataLoader(test, 4 * bs, num_workers=workers))
 
 
-def make_learner(dls: DataLoaders, **kwargs) -> Learner:
+class LossAndLR(Callback):
+    """Shows the smoothed loss and the LR on fastai's progress bar (which already shows the ETA)."""
+
+    order = 61  # after ProgressCallback (60)
+
+    def after_batch(self) -> None:
+        progress = getattr(self.learn, "progress", None)
+        if self.training and progress is not None and getattr(progress, "pbar", None) is not None:
+            progress.pbar.comment = f"loss {self.smooth_loss.item():.4f} lr {self.opt.hypers[-1]['lr']:.2e}"
+
+
+def make_learner(dls: DataLoaders, cbs: list | None = None) -> Learner:
     torch.manual_seed(0)
-    return Learner(dls, seed_cnn(), loss_func=CrossEntropyLossFlat(), metrics=accuracy, **kwargs)
+    cbs = [LossAndLR(), *(cbs or [])]
+    return Learner(dls, seed_cnn(), loss_func=CrossEntropyLossFlat(), metrics=accuracy, cbs=cbs)
 
 
 def report(name: str, learn: Learner, seconds: float) -> None:
@@ -64,16 +76,14 @@ def main(argv: list[str] | None = None) -> None:
     dls = make_dls(train, test, args.bs, args.workers)
     print(f"{len(train)} training / {len(test)} test images, {len(dls.train)} batches of {args.bs} per epoch")
 
-    learn = make_learner(dls, cbs=WarmupCallback(**SCHEDULE))
+    learn = make_learner(dls, cbs=[WarmupCallback(**SCHEDULE)])
     start = time.perf_counter()
-    with learn.no_bar():
-        learn.fit(args.epochs, args.lr)
+    learn.fit(args.epochs, args.lr)
     report("fit + WarmupCallback", learn, time.perf_counter() - start)
 
     learn = make_learner(dls)
     start = time.perf_counter()
-    with learn.no_bar():
-        learn.fit_warmup(args.epochs, args.lr, **SCHEDULE)
+    learn.fit_warmup(args.epochs, args.lr, **SCHEDULE)
     report("fit_warmup", learn, time.perf_counter() - start)
 
 

@@ -8,7 +8,8 @@ LR, loss and gradient norm and each epoch's losses and test accuracy go into a `
 JSON (for ``warmup-plugins diagnose`` / ``plot-record``).
 
     python examples/monitor_warmup.py --quick                        # seconds on CPU, synthetic data
-    python examples/monitor_warmup.py --data /tmp/data/cifar10       # the README figure (about a minute)
+    python examples/monitor_warmup.py --data /tmp/data/cifar10       # the docs' figure (about a minute)
+    python examples/monitor_warmup.py --data /tmp/data/cifar10 --out examples/figures   # redraw the committed one
 """
 
 from __future__ import annotations
@@ -21,12 +22,13 @@ from pathlib import Path
 import torch
 from _cifar10 import load_cifar10, seed_cnn, synthetic_cifar10
 from torch.utils.data import DataLoader, Dataset, TensorDataset
+from tqdm.auto import tqdm
 
 from warmup_plugins import Diagnosis, TrainingRecord, WarmupSchedule, diagnose
 from warmup_plugins.plotting import plot_record
 from warmup_plugins.torch import WarmupLR
 
-FIGURES = Path(__file__).parent / "figures"
+OUT = Path("runs/monitor_warmup")  # git-ignored; --out examples/figures redraws the committed figure and records
 
 
 def preload(dataset: Dataset, n: int, seed: int) -> TensorDataset:
@@ -71,7 +73,7 @@ def train(
     k = 0
     for epoch in range(args.epochs):
         start, losses = time.perf_counter(), []
-        for x, y in loader:
+        for x, y in tqdm(loader, desc=f"{label} epoch {epoch + 1}/{args.epochs}", leave=False, disable=None):
             loss = torch.nn.functional.cross_entropy(model(x), y)
             optimizer.zero_grad()
             loss.backward()
@@ -99,7 +101,7 @@ def main(argv: list[str] | None = None) -> dict[str, TrainingRecord]:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--n-train", type=int, default=12800, help="training images used from --data")
     parser.add_argument("--n-test", type=int, default=2000, help="test images used from --data")
-    parser.add_argument("--out", type=Path, default=FIGURES, help="where the figure and the records go")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"where the figure and the records go (default {OUT})")
     args = parser.parse_args(argv)
     if args.quick:
         args.epochs, args.batch_size = 2, 16

@@ -61,7 +61,12 @@ def plot_decays(path: Path) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "figures")
+    parser.add_argument(
+        "--out",
+        type=Path,
+        default=Path("runs/plot_schedules"),
+        help="default runs/plot_schedules; examples/figures is the committed one",
+    )
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     plot_warmups(args.out / "warmup_shapes.png")

@@ -18,6 +18,7 @@ import torch
 from _cifar10 import datasets_for
 from timm.optim import create_optimizer_v2
 from torch.utils.data import DataLoader
+from tqdm.auto import tqdm
 
 from warmup_plugins.timm import create_scheduler_v2
 
@@ -70,13 +71,15 @@ def main(argv: list[str] | None = None) -> list[float]:
     for epoch in range(num_epochs):
         model.train()
         start = time.perf_counter()
-        for x, y in loader:
+        bar = tqdm(loader, desc=f"epoch {epoch + 1}/{num_epochs}", leave=False, disable=None)
+        for x, y in bar:
             loss = loss_fn(model(x.to(args.device)), y.to(args.device))
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
             num_updates += 1
             lr_scheduler.step_update(num_updates=num_updates, metric=loss.item())
+            bar.set_postfix(loss=f"{loss.item():.3f}", lr=f"{optimizer.param_groups[0]['lr']:.2e}", refresh=False)
         lr_scheduler.step(epoch + 1)
         model.eval()
         with torch.no_grad():

@@ -11,7 +11,7 @@ pytest.importorskip("timm")
 pytest.importorskip("fastai")
 
 from benchmarks import cifar10, fastai_batch_cost, report, sweep
-from benchmarks.data import augment, batch_order, load_arrays, load_cifar10
+from benchmarks.data import augment, batch_order, cached_arrays_path, load_arrays, load_cifar10
 
 CIFAR10_ROOT = os.environ.get("CIFAR10_ROOT")
 
@@ -132,11 +132,13 @@ def test_image_folder_layout_decodes_and_caches(tmp_path):
             folder.mkdir(parents=True)
             for i in range(3):
                 Image.fromarray(rng.integers(0, 255, (32, 32, 3), dtype=np.uint8)).save(folder / f"{i:04d}.png")
-    train, _ = load_cifar10(tmp_path, "cpu")
+    cache = tmp_path / "cache"
+    train, _ = load_cifar10(tmp_path, "cpu", cache=cache)
     assert train.images.shape == (6, 3, 32, 32) and train.images.dtype == torch.uint8
     assert train.labels.tolist() == [0, 0, 0, 1, 1, 1]
-    assert (tmp_path / ".warmup_plugins_cifar10.npz").exists()
-    again, _ = load_cifar10(tmp_path, "cpu")
+    assert [p.name for p in cache.iterdir()] == [cached_arrays_path(tmp_path, cache).name]  # nothing in the data
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]
+    again, _ = load_cifar10(tmp_path, "cpu", cache=cache)
     assert torch.equal(again.images, train.images)
 
 

@@ -1,0 +1,80 @@
+"""``make demo`` (``python -m benchmarks.demo``): the table, the figure, and its errors before any data is read."""
+
+import json
+import os
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("timm")
+pytest.importorskip("fastai")
+
+from benchmarks import cifar10, demo, sweep
+from benchmarks.data import find_or_download
+
+CIFAR10_ROOT = os.environ.get("CIFAR10_ROOT")
+
+
+def image_folder(root, per_class: int) -> None:
+    """A CIFAR-10-shaped ImageFolder with two learnable classes (one channel's mean shifts)."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    for split, count in (("train", per_class), ("test", per_class // 4)):
+        for label, shift in (("airplane", 0), ("cat", 80)):
+            folder = root / split / label
+            folder.mkdir(parents=True)
+            for i in range(count):
+                pixels = rng.integers(0, 170, (32, 32, 3)) + np.array([shift, 0, 0])
+                Image.fromarray(pixels.astype(np.uint8)).save(folder / f"{i:04d}.png")
+
+
+def test_demo_prints_its_table_and_draws_its_figure(tmp_path, capsys):
+    image_folder(tmp_path / "cifar10", per_class=80)
+    out, cache = tmp_path / "out", tmp_path / "cache"
+    args = ["--data", str(tmp_path / "cifar10"), "--device", "cpu", "--out", str(out), "--cache", str(cache)]
+    result = demo.main([*args, "--epochs", "2", "--size", "cpu"])
+    printed = capsys.readouterr().out
+    assert result["pass"]
+    runs = result["models"]["seed_cnn"]["runs"]
+    assert [r["adapter"] for r in runs] == ["torch", "timm", "fastai", "none", "seed"]
+    assert runs[0]["lrs"] == runs[1]["lrs"] == runs[2]["lrs"]  # the three adapters, bit for bit
+    assert runs[3]["lrs"][0] == 1e-3 and runs[4]["lrs"][0] == 0.0  # no warmup; the seed's epoch 0 at LR 0
+    for line in ("torch WarmupLR", "timm WarmupScheduler", "fastai WarmupCallback", "no warmup", "seed LambdaLR"):
+        assert line in printed
+    assert "max |dLR|" in printed and "PASS" in printed
+    assert (out / "demo.png").stat().st_size > 10_000
+    assert json.loads((out / "demo.json").read_text())["environment"]["device"].startswith("CPU")
+    assert [p.suffix for p in cache.iterdir()] == [".npz"]  # the decoded arrays: in the cache, not the data
+
+
+@pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
+@pytest.mark.parametrize("main", [demo.main, cifar10.main, sweep.main])
+def test_cuda_without_cuda_is_an_error_before_any_data_is_read(main, tmp_path):
+    with pytest.raises(SystemExit, match="no CUDA device is available.*use --device cpu"):
+        main(["--device", "cuda", "--data", str(tmp_path / "does-not-exist")])
+
+
+def test_offline_without_a_copy_stops_at_once_and_says_how_to_get_one(tmp_path, monkeypatch):
+    monkeypatch.delenv("CIFAR10_ROOT", raising=False)
+    with pytest.raises(SystemExit, match=r"(?s)unreachable.*download=True.*--data cifar10.*CIFAR10_ROOT"):
+        find_or_download(None, tmp_path, host=("127.0.0.1", 9))  # nothing listens on the discard port
+    assert not any(tmp_path.iterdir())
+
+
+def test_a_given_copy_or_cifar10_root_is_used_without_any_download(tmp_path, monkeypatch):
+    monkeypatch.setenv("CIFAR10_ROOT", str(tmp_path / "env"))
+    assert find_or_download(None, tmp_path, host=("127.0.0.1", 9)) == tmp_path / "env"
+    assert find_or_download(tmp_path / "given", tmp_path, host=("127.0.0.1", 9)) == tmp_path / "given"
+
+
+@pytest.mark.skipif(not CIFAR10_ROOT, reason="set CIFAR10_ROOT to an unpacked CIFAR-10 to run this")
+def test_demo_on_real_cifar10_small(tmp_path):
+    result = demo.main(
+        [
+            *("--data", CIFAR10_ROOT, "--device", "cpu", "--out", str(tmp_path), "--epochs", "1"),
+            *("--train-images", "640", "--test-images", "200"),
+        ]
+    )
+    assert result["pass"]
