@@ -24,7 +24,7 @@ import torch
 from .core import _checks
 from .core.lengths import EPOCH_LENGTHS, to_updates
 from .core.schedule import WarmupSchedule
-from .extensions.untuned import resolve_untuned
+from .extensions.untuned import _resolve_untuned
 from .monitoring.record import TrainingRecord
 
 __all__ = ["GroupWriter", "Schedules", "build_schedules", "decode", "owned", "per_group", "read_value", "scalar"]
@@ -61,7 +61,7 @@ def build_schedules(schedule: object, kwargs: Mapping[str, Any], groups: Sequenc
     from the groups' ``beta2``.
     """
     if schedule is None:
-        kwargs = resolve_untuned(kwargs, groups, "untuned warmup")
+        kwargs = _resolve_untuned(kwargs, groups, "untuned warmup")
         unknown = sorted(k for k in kwargs if k not in _FIELDS and k not in EPOCH_LENGTHS and k != "steps_per_epoch")
         if unknown:
             raise TypeError(

@@ -31,7 +31,7 @@ from . import __version__
 from .core.decays import COOLDOWN_TYPES, DECAY_TYPES
 from .core.schedule import EPOCH_LENGTHS, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
-from .extensions.untuned import UNTUNED_TYPES, resolve_untuned
+from .extensions.untuned import UNTUNED_TYPES, _resolve_untuned
 from .monitoring.diagnosis import DiagnoseOptions, diagnose
 from .monitoring.record import TrainingRecord
 
@@ -143,7 +143,7 @@ def _schedule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> Warm
         if kwargs.get("warmup_type") in UNTUNED_TYPES:
             if beta2 is None:
                 parser.error(f"--warmup-type {kwargs['warmup_type']} needs --beta2")
-            kwargs = resolve_untuned(kwargs, [{"betas": (0.9, beta2)}], PROG)
+            kwargs = _resolve_untuned(kwargs, [{"betas": (0.9, beta2)}], PROG)
         elif beta2 is not None:
             parser.error("--beta2 is only used by --warmup-type untuned_linear or untuned_exponential")
         epoch_form = [k for k in kwargs if k in EPOCH_LENGTHS]

@@ -46,8 +46,8 @@ from .core.decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
 from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
-from .extensions.adaptive import AdaptiveWarmup, bind_adaptive
-from .extensions.untuned import UNTUNED_TYPES, resolve_untuned
+from .extensions.adaptive import AdaptiveWarmup, _bind_adaptive
+from .extensions.untuned import UNTUNED_TYPES, _resolve_untuned
 from .monitoring.record import TrainingRecord
 
 __all__ = [
@@ -227,7 +227,7 @@ def _untuned(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> Spe
     if isinstance(spec, tuple):
         return tuple(_untuned(item, hypers) for item in spec)
     if isinstance(spec, Mapping):
-        return resolve_untuned(spec, hypers, _OWNER)
+        return _resolve_untuned(spec, hypers, _OWNER)
     return spec
 
 
@@ -389,7 +389,7 @@ class WarmupCallback(Callback):
                 f"but fit(start_epoch={start_epoch}) resumes at update {expected}; load the checkpoint saved at "
                 f"the end of epoch {start_epoch - 1}"
             )
-        bind_adaptive(self.adaptive, _seam.shared(writer.schedules), self.learn.opt.param_groups)
+        _bind_adaptive(self.adaptive, _seam.shared(writer.schedules), self.learn.opt.param_groups)
         _seam.adaptive_state(self.adaptive, writer.schedules)("the adaptive warmup's saved state", state)
         _seam.restore_adaptive(self.adaptive, state, writer.schedules)
         self.adaptive.bind(_seam.shared(writer.schedules), self.learn.opt.param_groups)  # measures from here

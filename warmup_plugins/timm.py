@@ -26,7 +26,7 @@ from . import _seam
 from ._seam import owned
 from .core import _checks, restarts
 from .core.schedule import WarmupSchedule
-from .extensions.adaptive import AdaptiveWarmup, bind_adaptive
+from .extensions.adaptive import AdaptiveWarmup, _bind_adaptive
 
 __all__ = [
     "SCHED_NAMES",
@@ -102,7 +102,7 @@ class WarmupScheduler(Scheduler):
         bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(self.base_values)]
         self._writer = _seam.GroupWriter(optimizer, "lr", bases, schedules)
         self.base_values = bases
-        self.adaptive = bind_adaptive(adaptive, _seam.shared(schedules), groups)
+        self.adaptive = _bind_adaptive(adaptive, _seam.shared(schedules), groups)
         self.record = _seam.new_record(record, "timm", schedules, bases)
         self.last_t: float = 0
         self.update_groups(self._get_lr(0))

@@ -431,7 +431,7 @@ def _ema(current: float | None, value: float | None, beta: float) -> float | Non
     return value if current is None else beta * current + (1 - beta) * value
 
 
-def bind_adaptive(adaptive: object, schedule: object, param_groups: object = None) -> AdaptiveWarmup | None:
+def _bind_adaptive(adaptive: object, schedule: object, param_groups: object = None) -> AdaptiveWarmup | None:
     """``adaptive`` bound to the adapter's schedule (and optimizer ``param_groups``), or None; a clear
     error for anything else, and for an adaptive warmup that already ran with other parameters."""
     if adaptive is None:

@@ -48,7 +48,7 @@ def untuned_warmup_steps(beta2: float) -> int:
     return max(1, round(2 / (1 - beta2)))
 
 
-def resolve_untuned(kwargs: Mapping[str, Any], groups: Sequence[Mapping[str, Any]], owner: str) -> dict[str, Any]:
+def _resolve_untuned(kwargs: Mapping[str, Any], groups: Sequence[Mapping[str, Any]], owner: str) -> dict[str, Any]:
     """Replace an untuned ``warmup_type`` with the concrete warmup it stands for."""
     out = dict(kwargs)
     kind = out.get("warmup_type")

@@ -27,7 +27,7 @@ from typing import Any
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
 from ..extensions.adaptive import AdaptiveWarmup
-from ..extensions.untuned import resolve_untuned
+from ..extensions.untuned import _resolve_untuned
 
 __all__ = ["DECAY_CHOICES", "WARMUP_CHOICES", "SearchSpace", "Suggestion", "grid", "suggest_schedule"]
 
@@ -164,7 +164,7 @@ class Suggestion:
         groups = getattr(optimizer, "param_groups", None)
         if groups is None:
             raise TypeError(f"optimizer must have param_groups, got {type(optimizer).__name__}")
-        return WarmupSchedule(**resolve_untuned(self.schedule_kwargs, groups, "Suggestion.schedule_for"))
+        return WarmupSchedule(**_resolve_untuned(self.schedule_kwargs, groups, "Suggestion.schedule_for"))
 
     def scheduler_kwargs(self) -> dict[str, Any]:
         """The adapters' keyword arguments: the schedule's fields, plus ``adaptive=AdaptiveWarmup()`` if adaptive.
