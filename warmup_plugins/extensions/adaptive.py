@@ -86,8 +86,92 @@ _STATE = (
 _BISECTIONS = 48
 
 
+class _PeakWatch:
+    """The optional start-factor probe and the too-high-peak watch of an ``AdaptiveWarmup``."""
+
+    def _probe_step(self, verdict: str, size: float | None) -> None:
+        target = self.update_target
+        safe = verdict == "stable" and (size is None or target is None or size <= target)
+        if safe:
+            self.probe_clocks.append(self.clock)
+            self.clock = _warmup_clock_for(
+                self._schedule, 2 * _factor(self._schedule, self.clock), self.clock, self._warmup
+            )
+            if len(self.probe_clocks) < self.probe_updates and self.clock < self._warmup:
+                return
+        else:
+            history = self.probe_clocks
+            self.clock = history[-2] if len(history) >= 2 else 0.0
+        self.probing = False
+        self.start_factor = float(_factor(self._schedule, self.clock))
+
+    def _check_stall(self, before: float) -> None:
+        peak = _factor(self._schedule, self._warmup)
+        if self.clock > before or peak <= 0 or _factor(self._schedule, self.clock) < self.stall_level * peak:
+            return
+        self.stalls += 1
+        if self.stalls < self.stall_patience or self.peak_too_high_at is not None:
+            return
+        self.peak_too_high_at = self.updates
+        self.suggested_peak_factor = float(_factor(self._schedule, self.clock) / peak)
+        if self.cap_peak:
+            self._finish(self.clock)
+
+
+class _StateDict:
+    """An ``AdaptiveWarmup``'s report and state dict: plain data, plus the weight snapshot (tensors or None)."""
+
+    _sizes: UpdateSize | None
+    _warmup: float
+
+    def report(self) -> dict[str, Any]:
+        """What the warmup did, as plain data (kept in a training record's ``meta['adaptive']``)."""
+        return {
+            "warmup_updates": self.warmup_done_at,
+            "nominal_warmup": self._warmup,
+            "start_factor": self.start_factor,
+            "holds": self.holds,
+            "rollbacks": self.rollbacks,
+            "size_holds": self.size_holds,
+            "stalls": self.stalls,
+            "peak_too_high_at": self.peak_too_high_at,
+            "suggested_peak_factor": self.suggested_peak_factor,
+            "peak_factor": self.peak_factor,
+        }
+
+    def check_state(self, state: object, schedule: WarmupSchedule) -> None:
+        """Raise as ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing (a dry run on
+        a fresh instance measuring the same parameters)."""
+        trial = AdaptiveWarmup().bind(schedule)
+        trial._sizes = None if self._sizes is None else UpdateSize(self._sizes.groups)  # checks the snapshot
+        trial.load_state_dict(state)  # type: ignore[arg-type]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The settings and the running state (plain data), and ``'snapshot'`` (tensors or None)."""
+        state = asdict(self)
+        state["snapshot"] = None if self._sizes is None else self._sizes.snapshot_state()
+        return state
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        if not isinstance(state, dict):
+            raise TypeError(f"AdaptiveWarmup.load_state_dict: expected a dict, got {type(state).__name__}")
+        expected = {*asdict(self), "snapshot"}
+        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+        if missing or extra:
+            raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
+        settings_names = expected - set(_STATE) - {"snapshot"}
+        settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
+        running = _check_running(state)
+        if self._sizes is not None:
+            self._sizes.load_snapshot(state["snapshot"])
+        for name in settings_names:
+            setattr(self, name, getattr(settings, name))
+        for name, value in running.items():
+            setattr(self, name, value)
+
+
 @dataclass
-class AdaptiveWarmup:
+class AdaptiveWarmup(_PeakWatch, _StateDict):
     """Feedback-driven warmup progress; see the module docs for the rules."""
 
     spike_factor: float = 1.5
@@ -126,23 +210,7 @@ class AdaptiveWarmup:
     peak_factor: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        n = _checks.number
-        self.spike_factor = n("spike_factor", self.spike_factor, low=1, low_open=True)
-        self.severe_factor = n("severe_factor", self.severe_factor, low=self.spike_factor)
-        self.grad_factor = n("grad_factor", self.grad_factor, low=1, low_open=True)
-        self.rollback_fraction = n("rollback_fraction", self.rollback_fraction, low=0, high=1)
-        self.ema_beta = n("ema_beta", self.ema_beta, low=0, high=1, high_open=True)
-        self.max_warmup_factor = n("max_warmup_factor", self.max_warmup_factor, low=1)
-        self.max_warmup_fraction = n("max_warmup_fraction", self.max_warmup_fraction, low=0, high=1)
-        if self.update_target is not None:
-            self.update_target = n("update_target", self.update_target, low=0, low_open=True)
-        self.max_rate = n("max_rate", self.max_rate, low=1)
-        self.measure_every = _checks.integer("measure_every", self.measure_every, low=1)
-        self.probe = _checks.boolean("probe", self.probe)
-        self.probe_updates = _checks.integer("probe_updates", self.probe_updates, low=1)
-        self.cap_peak = _checks.boolean("cap_peak", self.cap_peak)
-        self.stall_level = n("stall_level", self.stall_level, low=0, high=1)
-        self.stall_patience = _checks.integer("stall_patience", self.stall_patience, low=1)
+        _check_settings(self)
         self._schedule: WarmupSchedule | None = None
         self._warmup, self._total = 0.0, math.inf
         self._sizes: UpdateSize | None = None
@@ -271,33 +339,10 @@ class AdaptiveWarmup:
         if allowed < 1:
             return 0.0
         hi = min(self._warmup, self.clock + self.max_rate)
-        return self._warmup_clock_for(self._factor(self.clock) * allowed, self.clock, hi) - self.clock
-
-    def _probe_step(self, verdict: str, size: float | None) -> None:
-        target = self.update_target
-        safe = verdict == "stable" and (size is None or target is None or size <= target)
-        if safe:
-            self.probe_clocks.append(self.clock)
-            self.clock = self._warmup_clock_for(2 * self._factor(self.clock), self.clock, self._warmup)
-            if len(self.probe_clocks) < self.probe_updates and self.clock < self._warmup:
-                return
-        else:
-            history = self.probe_clocks
-            self.clock = history[-2] if len(history) >= 2 else 0.0
-        self.probing = False
-        self.start_factor = float(self._factor(self.clock))
-
-    def _check_stall(self, before: float) -> None:
-        peak = self._factor(self._warmup)
-        if self.clock > before or peak <= 0 or self._factor(self.clock) < self.stall_level * peak:
-            return
-        self.stalls += 1
-        if self.stalls < self.stall_patience or self.peak_too_high_at is not None:
-            return
-        self.peak_too_high_at = self.updates
-        self.suggested_peak_factor = float(self._factor(self.clock) / peak)
-        if self.cap_peak:
-            self._finish(self.clock)
+        return (
+            _warmup_clock_for(self._schedule, _factor(self._schedule, self.clock) * allowed, self.clock, hi)
+            - self.clock
+        )
 
     def _finish(self, at: float) -> None:
         """End the warmup at clock ``at``: the decay starts where it first falls to ``f(at)``."""
@@ -306,8 +351,8 @@ class AdaptiveWarmup:
         if at >= self._warmup:
             self.decay_start = self._warmup
         else:
-            self.peak_factor = float(self._factor(at))
-            self.decay_start = self._decay_clock_for(self.peak_factor)
+            self.peak_factor = float(_factor(self._schedule, at))
+            self.decay_start = _decay_clock_for(self._schedule, self.peak_factor, self._warmup, self._total)
         self.clock = self.decay_start if self.updates < self._total else self._total
 
     def _decay_clock(self) -> float:
@@ -320,80 +365,56 @@ class AdaptiveWarmup:
             return self._total + (self.updates - done)  # type: ignore[operator]
         return start + (self.updates - done) * (self._total - start) / rest  # type: ignore[operator]
 
-    # ------------------------------------------------------------------ schedule arithmetic
-    def _factor(self, clock: float) -> float:
-        return float(self._schedule(clock)) if self._schedule is not None else 1.0
-
-    def _warmup_clock_for(self, factor: float, lo: float, hi: float) -> float:
-        """The largest clock in ``[lo, hi]`` (in the warmup, where ``f`` rises) with ``f <= factor``."""
-        if self._factor(hi) <= factor:
-            return hi
-        if self._factor(lo) > factor:
-            return lo
-        for _ in range(_BISECTIONS):
-            mid = (lo + hi) / 2
-            lo, hi = (mid, hi) if self._factor(mid) <= factor else (lo, mid)
-        return lo
-
-    def _decay_clock_for(self, factor: float) -> float:
-        """The first clock in ``[W, T]`` (in the decay) with ``f <= factor``."""
-        lo, hi = self._warmup, self._total
-        if self._factor(hi) > factor:
-            return hi
-        for _ in range(_BISECTIONS):
-            mid = (lo + hi) / 2
-            lo, hi = (lo, mid) if self._factor(mid) <= factor else (mid, hi)
-        return hi
-
     def _sizes_release(self) -> None:
         if self._sizes is not None:
             self._sizes.snapshot = None  # the warmup is over: no more measurements, no copy kept
 
-    # ------------------------------------------------------------------ reporting and state
-    def report(self) -> dict[str, Any]:
-        """What the warmup did, as plain data (kept in a training record's ``meta['adaptive']``)."""
-        return {
-            "warmup_updates": self.warmup_done_at,
-            "nominal_warmup": self._warmup,
-            "start_factor": self.start_factor,
-            "holds": self.holds,
-            "rollbacks": self.rollbacks,
-            "size_holds": self.size_holds,
-            "stalls": self.stalls,
-            "peak_too_high_at": self.peak_too_high_at,
-            "suggested_peak_factor": self.suggested_peak_factor,
-            "peak_factor": self.peak_factor,
-        }
 
-    def check_state(self, state: object, schedule: WarmupSchedule) -> None:
-        """Raise as ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing (a dry run on
-        a fresh instance measuring the same parameters)."""
-        trial = AdaptiveWarmup().bind(schedule)
-        trial._sizes = None if self._sizes is None else UpdateSize(self._sizes.groups)  # checks the snapshot
-        trial.load_state_dict(state)  # type: ignore[arg-type]
+def _check_settings(w: Any) -> None:
+    """Check (and convert) an ``AdaptiveWarmup``'s settings, naming the one at fault."""
+    n = _checks.number
+    w.spike_factor = n("spike_factor", w.spike_factor, low=1, low_open=True)
+    w.severe_factor = n("severe_factor", w.severe_factor, low=w.spike_factor)
+    w.grad_factor = n("grad_factor", w.grad_factor, low=1, low_open=True)
+    w.rollback_fraction = n("rollback_fraction", w.rollback_fraction, low=0, high=1)
+    w.ema_beta = n("ema_beta", w.ema_beta, low=0, high=1, high_open=True)
+    w.max_warmup_factor = n("max_warmup_factor", w.max_warmup_factor, low=1)
+    w.max_warmup_fraction = n("max_warmup_fraction", w.max_warmup_fraction, low=0, high=1)
+    if w.update_target is not None:
+        w.update_target = n("update_target", w.update_target, low=0, low_open=True)
+    w.max_rate = n("max_rate", w.max_rate, low=1)
+    w.measure_every = _checks.integer("measure_every", w.measure_every, low=1)
+    w.probe = _checks.boolean("probe", w.probe)
+    w.probe_updates = _checks.integer("probe_updates", w.probe_updates, low=1)
+    w.cap_peak = _checks.boolean("cap_peak", w.cap_peak)
+    w.stall_level = n("stall_level", w.stall_level, low=0, high=1)
+    w.stall_patience = _checks.integer("stall_patience", w.stall_patience, low=1)
 
-    def state_dict(self) -> dict[str, Any]:
-        """The settings and the running state (plain data), and ``'snapshot'`` (tensors or None)."""
-        state = asdict(self)
-        state["snapshot"] = None if self._sizes is None else self._sizes.snapshot_state()
-        return state
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        if not isinstance(state, dict):
-            raise TypeError(f"AdaptiveWarmup.load_state_dict: expected a dict, got {type(state).__name__}")
-        expected = {*asdict(self), "snapshot"}
-        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
-        if missing or extra:
-            raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        settings_names = expected - set(_STATE) - {"snapshot"}
-        settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
-        running = _check_running(state)
-        if self._sizes is not None:
-            self._sizes.load_snapshot(state["snapshot"])
-        for name in settings_names:
-            setattr(self, name, getattr(settings, name))
-        for name, value in running.items():
-            setattr(self, name, value)
+def _factor(schedule: WarmupSchedule | None, clock: float) -> float:
+    return float(schedule(clock)) if schedule is not None else 1.0
+
+
+def _warmup_clock_for(schedule: WarmupSchedule | None, factor: float, lo: float, hi: float) -> float:
+    """The largest clock in ``[lo, hi]`` (in the warmup, where ``f`` rises) with ``f <= factor``."""
+    if _factor(schedule, hi) <= factor:
+        return hi
+    if _factor(schedule, lo) > factor:
+        return lo
+    for _ in range(_BISECTIONS):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if _factor(schedule, mid) <= factor else (lo, mid)
+    return lo
+
+
+def _decay_clock_for(schedule: WarmupSchedule | None, factor: float, lo: float, hi: float) -> float:
+    """The first clock in ``[lo, hi]`` (in the decay, where ``f`` falls) with ``f <= factor``."""
+    if _factor(schedule, hi) > factor:
+        return hi
+    for _ in range(_BISECTIONS):
+        mid = (lo + hi) / 2
+        lo, hi = (lo, mid) if _factor(schedule, mid) <= factor else (mid, hi)
+    return hi
 
 
 def _check_running(state: dict[str, Any]) -> dict[str, Any]:
