@@ -21,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import numbers
+import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -635,7 +636,8 @@ class SchedWarmupDecay:
         self.total = _checks.number("total", schedule.total_steps if total is None else total, low=0, low_open=True)
 
     def __call__(self, pos: float) -> float | np.ndarray:
-        return self.base * self.schedule(_check_pos(pos) * self.total)
+        step = _check_pos(pos) * self.total
+        return self.base * self.schedule(min(step, sys.float_info.max))  # past the float range: f(T), held
 
     def __repr__(self) -> str:
         return f"SchedWarmupDecay({self.schedule!r}, base={self.base!r}, total={self.total!r})"

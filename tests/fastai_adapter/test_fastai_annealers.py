@@ -105,3 +105,9 @@ def test_a_learner_with_them_exports(tmp_path):
 def test_bad_input(make, error, match):
     with pytest.raises(error, match=match):
         make()
+
+
+def test_a_position_past_the_float_range_holds_the_final_value():
+    """Found by the fuzzer: pos * total overflowed to inf, which the schedule refuses as a step."""
+    schedule = WarmupSchedule(total_steps=2, decay_type="linear", end_factor=0.25)
+    assert SchedWarmupSchedule(schedule, 2.0, total=1.7976931348623157e308)(2.0) == 2.0 * 0.25
