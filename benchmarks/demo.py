@@ -30,7 +30,7 @@ from benchmarks.recipes import RECIPES, Recipe
 from warmup_plugins import WarmupSchedule
 from warmup_plugins.torch import WarmupLR
 
-CPU_SIZE = {"train_images": 20_000, "test_images": 5000, "epochs": 6, "warmup_epochs": 1.0, "models": ["seed_cnn"]}
+CPU_SIZE = {"train_images": 16_000, "test_images": 5000, "epochs": 4, "warmup_epochs": 1.0, "models": ["seed_cnn"]}
 OUT = Path("runs/demo")
 
 
