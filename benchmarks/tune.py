@@ -404,7 +404,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tqdm(total=args.trials, desc="trials", unit="trial") as bar:
 
         def progress(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-            best = study.best_value if any(t.value is not None for t in study.trials) else math.nan
+            complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+            best = study.best_value if complete else math.nan  # a pruned trial has a value but is no best trial
             bar.set_postfix(last=trial.state.name.lower(), best=f"{best:.2%}")
             bar.update()
 

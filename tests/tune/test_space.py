@@ -113,7 +113,7 @@ def test_unknown_keys_in_plain_data_and_total_too_short():
 
 
 def test_a_bad_space_fails_before_any_trial_runs():
-    study = optuna.create_study()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     with pytest.raises(ValueError, match="empty range"):
         space = SearchSpace(peak_lr=(1e-2, 1e-3))
         study.optimize(lambda t: suggest_schedule(t, total_steps=10, space=space).peak_lr, n_trials=1)
