@@ -153,3 +153,12 @@ def test_grid_sampler_runs_the_whole_grid():
     seen = {(t.params["warmup_type"], t.params["warmup_fraction"], t.params["peak_lr"]) for t in study.trials}
     assert len(study.trials) == 8 and len(seen) == 8
     assert study.best_value == pytest.approx(1e-2 * 21)
+
+
+@pytest.mark.parametrize("bad", [7.9, 7.0, "7"])
+def test_grid_refuses_warmup_steps_that_are_not_whole_updates(bad):
+    """Issue 18: warmup_steps=[7.9] was accepted; the run used W=7 while the trial's params recorded 7.9."""
+    space = SearchSpace(warmup_types=("linear",), warmup_fraction=None, warmup_steps=(1, 20))
+    with pytest.raises(TypeError, match=r"grid: warmup_steps \(a whole number of updates\) must be an integer"):
+        grid(space, warmup_steps=[5, bad])
+    assert grid(space, warmup_steps=[5, 8])["warmup_steps"] == [5, 8]

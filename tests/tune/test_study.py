@@ -1,5 +1,6 @@
 """Studies: SQLite by default, shared by processes, failed trials recorded, bad storages refused."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -35,6 +36,22 @@ def test_a_sqlite_study_survives_and_resumes(tmp_path):
     optimize(again, synthetic, 2)
     assert [t.number for t in load_study("resume", url).trials] == [0, 1, 2, 3, 4]
     assert again.user_attrs["space"] == SPACE.to_dict()
+
+
+def test_joining_a_study_with_another_space_is_refused_before_any_trial(tmp_path):
+    """Issue 18: the second space overwrote the stored one, then every trial failed on Optuna's dynamic value space."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    optimize(create_study("s", storage=url, space=SPACE, sampler=seeded()), synthetic, 1)
+    other = dataclasses.replace(SPACE, peak_lr=(1e-4, 1e-1))
+    with pytest.raises(
+        ValueError,
+        match=r"study 's' was created with another search space: peak_lr \[0.001, 1000.0\] in"
+        r" the study, \[0.0001, 0.1\] given; pass the same space",
+    ):
+        create_study("s", storage=url, space=other)
+    study = load_study("s", url)
+    assert study.user_attrs["space"] == SPACE.to_dict() and len(study.trials) == 1
+    assert create_study("s", storage=url, space=SPACE).user_attrs["space"] == SPACE.to_dict()  # the same space joins
 
 
 def test_a_failing_trial_is_recorded_with_its_error_and_the_study_goes_on():

@@ -231,10 +231,13 @@ def _points(low: float, high: float, n: int, log: bool, integer: bool = False) -
     return sorted({round(v) for v in values}) if integer else [float(f"{v:.6g}") for v in values]
 
 
-def _given(name: str, values: object, low: float, high: float) -> list[Any]:
+def _given(name: str, values: object, low: float, high: float, integer: bool = False) -> list[Any]:
+    """The chosen grid values, each of the parameter's type (an int for ``warmup_steps``) inside ``[low, high]``."""
     if isinstance(values, str) or not isinstance(values, Sequence) or not values:
         raise ValueError(f"grid: {name} must be a non-empty list of values, got {values!r}")
     for v in values:
+        if integer:  # the trial would run int(v) updates while its params record v
+            _checks.integer(f"grid: {name} (a whole number of updates)", v, low=low)
         _checks.number(f"grid: {name}", v, low=low, high=high)
     return list(values)
 
@@ -273,6 +276,8 @@ def grid(space: SearchSpace | None = None, *, points: int = 3, **values: Sequenc
             low, high, log = ranges[name]
             integer = name == "warmup_steps"
             out[name] = (
-                _given(name, values[name], low, high) if name in values else _points(low, high, points, log, integer)
+                _given(name, values[name], low, high, integer)
+                if name in values
+                else _points(low, high, points, log, integer)
             )
     return out

@@ -85,8 +85,22 @@ def create_study(
         load_if_exists=_checks.boolean("load_if_exists", load_if_exists),
     )
     if space is not None:
+        stored = study.user_attrs.get("space")
+        if stored is not None and stored != space.to_dict():
+            raise ValueError(
+                f"study {study_name!r} was created with another search space: {_difference(stored, space.to_dict())};"
+                " pass the same space (SearchSpace.from_dict(study.user_attrs['space'])) or a new study name"
+            )
         study.set_user_attr("space", space.to_dict())
     return study
+
+
+def _difference(stored: dict[str, Any], given: dict[str, Any]) -> str:
+    """The fields where two spaces (as plain data) differ, as ``name: stored -> given``."""
+    names = sorted(set(stored) | set(given))
+    return ", ".join(
+        f"{n} {stored.get(n)!r} in the study, {given.get(n)!r} given" for n in names if stored.get(n) != given.get(n)
+    )
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
