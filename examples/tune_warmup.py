@@ -3,6 +3,8 @@
 python examples/tune_warmup.py                      # 20 trials, into runs/tune/example.db
 python examples/tune_warmup.py --trials 40          # run it again (or in a second shell): the study goes on
 python examples/tune_warmup.py --trials 0           # only say how the study stands
+python examples/tune_warmup.py --storage postgresql+psycopg://user:pw@host/db --seed 100 --heartbeat 30
+                                                    # one of many workers (processes or machines) on one study
 warmup-plugins tune-report --storage sqlite:///runs/tune/example.db --study example --out runs/tune/report
 """
 
@@ -36,9 +38,18 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--seed", type=int, default=0, help="the sampler's seed (a run that joins a study adds its size)"
     )
+    parser.add_argument(
+        "--heartbeat",
+        type=int,
+        default=0,
+        metavar="S",
+        help="beat every S s; a dead worker's trial is retried (0: off)",
+    )
     args = parser.parse_args(argv)
     if args.trials < 0:
         parser.error(f"--trials must be >= 0, got {args.trials}")
+    if args.heartbeat < 0:
+        parser.error(f"--heartbeat must be >= 0 seconds, got {args.heartbeat}")
     x, y, loader = data()
     # Checked here, before any trial. No 'untuned': its 2000-update warmup (Adam's beta2 0.999) is longer than this run.
     space = SearchSpace(warmup_types=("none", "linear", "cosine", "exponential", "adaptive"), peak_lr=(1e-3, 1.0))
@@ -61,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
             reporter.report_epoch(epoch, accuracy)  # trial.report, then Optuna's pruner
         return accuracy
 
-    study = create_study(args.study, storage=args.storage)
+    study = create_study(args.study, storage=args.storage, heartbeat_interval=args.heartbeat or None)
     # Seeded; a run that joins the study offsets the seed by its size, so it does not replay the first run's trials.
     study.sampler = optuna.samplers.TPESampler(seed=args.seed + len(study.trials))
     if args.trials:
