@@ -6,6 +6,7 @@ from pathlib import Path
 
 import optuna
 
+from benchmarks import report as report_module
 from benchmarks import tune, tune_pruning
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -44,6 +45,8 @@ def test_pruning_benchmark_quick_writes_json_markdown_and_png(tmp_path):
     assert (tmp_path / result["figure"]).read_bytes()[:4] == b"\x89PNG" and f"]({result['figure']})" in report
     tune_pruning.main(["--render", str(tmp_path / "tune_pruning_quick.json")])
     assert (tmp_path / "tune_pruning_quick.md").read_text() == report  # the markdown comes from the JSON alone
+    section = report_module.render(tmp_path, include_quick=True)  # RESULTS.md's section, its figure beside the JSON
+    assert "## What pruning buys a warmup search" in section and f"]({tmp_path.name}/{result['figure']})" in section
 
 
 def test_pruning_benchmark_counts_updates_to_the_target():
