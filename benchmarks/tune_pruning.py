@@ -48,7 +48,7 @@ SPACE = SearchSpace(
     start_factor=(1e-3, 0.3),
     peak_lr=(1e-3, 0.1),
 )
-SUBSET = {"subset": 4096, "test_subset": 1000, "epochs": 4, "trials": 16, "searches": [0, 1, 2]}
+SUBSET = {"subset": 4096, "test_subset": 1000, "epochs": 4, "trials": 10, "searches": [0, 1]}
 FULL = {"subset": None, "test_subset": None, "epochs": 10, "trials": 30, "searches": [0, 1, 2]}
 GOAL = 0.30  # the target: the best warmup found at <= 30% of the unpruned search's compute
 
@@ -284,8 +284,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any] | None:
     parser.add_argument(
         "--full", action="store_true", help="the complete grid: all images, 10 epochs, 30 trials, 3 seeds"
     )
-    parser.add_argument("--trials", type=int, help="trials per search (subset: 16)")
-    parser.add_argument("--searches", type=int, nargs="+", help="search (TPE) seeds, at least 2 (subset: 0 1 2)")
+    parser.add_argument("--trials", type=int, help="trials per search (subset: 10)")
+    parser.add_argument("--searches", type=int, nargs="+", help="search (TPE) seeds, at least 2 (subset: 0 1)")
     parser.add_argument("--subset", type=int, help="training images (subset: 4096)")
     parser.add_argument("--test-subset", type=int, help="test images (subset: 1000)")
     parser.add_argument("--epochs", type=int, help="epochs per run (subset: 4)")
