@@ -223,12 +223,20 @@ def _plot_batch_cost(data: dict, path: Path) -> str:
     return _save(fig, path)
 
 
+def render_tune_pruning(data: dict, figures: Path, stem: str) -> str:
+    """``benchmarks.tune_pruning``'s own section (imported here only when its JSON is there: it needs optuna)."""
+    from benchmarks.tune_pruning import render_in_results
+
+    return render_in_results(data, figures, stem)
+
+
 RENDERERS: dict[str, Callable[..., str]] = {
     "scheduler_step_cost": render_step_cost,
     "fastai_callback_cost": render_fastai_cost,
     "fastai_batch_cost": render_fastai_batch_cost,
     "cifar10": render_cifar10,
     "sweep": render_sweep,
+    "tune_pruning": render_tune_pruning,
 }
 
 

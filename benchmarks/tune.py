@@ -49,13 +49,20 @@ class SeedRun:
     """One seed of one configuration: model, optimizer, ``WarmupLR`` with a record, and its reporter."""
 
     def __init__(
-        self, trainer: Trainer, recipe: Recipe, suggestion: Suggestion, trial: optuna.trial.BaseTrial, key: str
+        self,
+        trainer: Trainer,
+        recipe: Recipe,
+        suggestion: Suggestion,
+        trial: optuna.trial.BaseTrial,
+        key: str,
+        prune_on: tuple[str, ...] | None = None,
     ):
         self.trainer, self.model = trainer, trainer.model()
         self.optimizer = recipe.optimizer(self.model)
         # scheduler_kwargs() per scheduler: each seed's run needs its own AdaptiveWarmup
         self.scheduler = WarmupLR(self.optimizer, record=True, **suggestion.scheduler_kwargs())
-        self.reporter = TorchReporter(trial, self.scheduler, record_key=key, prune_on=_prune_on(trial))
+        prune_on = _prune_on(trial) if prune_on is None else prune_on
+        self.reporter = TorchReporter(trial, self.scheduler, record_key=key, prune_on=prune_on)
         self.loss_fn = recipe.loss()
         self.updates = 0
 
@@ -87,15 +94,17 @@ def train_config(
     data: tuple[Split, Split],
     args: argparse.Namespace,
     label: str,
+    prune_on: tuple[str, ...] | None = None,
 ) -> dict[str, Any]:
     """Train every seed epoch by epoch; report the mean test accuracy per epoch to the trial.
+    ``prune_on``: the diagnosis findings that prune (default: all of them in a search, none in a baseline).
 
     Returns the per-seed accuracies, the updates and seconds spent (also when pruned: kept in the trial's
     user attributes in a ``finally``)."""
     train, test = data
     trainers = [Trainer(recipe, train, test, args.device, seed, None) for seed in args.seeds]
     runs = [
-        SeedRun(t, recipe, suggestion, trial, "record" if i == 0 else f"record_seed{seed}")
+        SeedRun(t, recipe, suggestion, trial, "record" if i == 0 else f"record_seed{seed}", prune_on)
         for i, (t, seed) in enumerate(zip(trainers, args.seeds))
     ]
     accuracy: list[list[float]] = [[] for _ in runs]
@@ -404,7 +413,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     with tqdm(total=args.trials, desc="trials", unit="trial") as bar:
 
         def progress(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
-            best = study.best_value if any(t.value is not None for t in study.trials) else math.nan
+            complete = study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+            best = study.best_value if complete else math.nan  # a pruned trial has a value but is no best trial
             bar.set_postfix(last=trial.state.name.lower(), best=f"{best:.2%}")
             bar.update()
 

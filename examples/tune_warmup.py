@@ -2,6 +2,9 @@
 
 python examples/tune_warmup.py                      # 20 trials, into runs/tune/example.db
 python examples/tune_warmup.py --trials 40          # run it again (or in a second shell): the study goes on
+python examples/tune_warmup.py --trials 0           # only say how the study stands
+python examples/tune_warmup.py --storage postgresql+psycopg://user:pw@host/db --seed 100 --heartbeat 30
+                                                    # one of many workers (processes or machines) on one study
 warmup-plugins tune-report --storage sqlite:///runs/tune/example.db --study example --out runs/tune/report
 """
 
@@ -9,10 +12,12 @@ from __future__ import annotations
 
 import argparse
 
+import optuna
 import torch
 
 from warmup_plugins.torch import WarmupLR
 from warmup_plugins.tune import SearchSpace, TorchReporter, create_study, optimize, suggest_schedule
+from warmup_plugins.tune.report import best_or_outcome
 
 EPOCHS = 3
 
@@ -27,10 +32,24 @@ def data(seed: int = 0) -> tuple[torch.Tensor, torch.Tensor, list[tuple[torch.Te
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--trials", type=int, default=20)
+    parser.add_argument("--trials", type=int, default=20, help="trials to add (0: only report the study)")
     parser.add_argument("--storage", default="sqlite:///runs/tune/example.db")
     parser.add_argument("--study", default="example")
+    parser.add_argument(
+        "--seed", type=int, default=0, help="the sampler's seed (a run that joins a study adds its size)"
+    )
+    parser.add_argument(
+        "--heartbeat",
+        type=int,
+        default=0,
+        metavar="S",
+        help="beat every S s; a dead worker's trial is retried (0: off)",
+    )
     args = parser.parse_args(argv)
+    if args.trials < 0:
+        parser.error(f"--trials must be >= 0, got {args.trials}")
+    if args.heartbeat < 0:
+        parser.error(f"--heartbeat must be >= 0 seconds, got {args.heartbeat}")
     x, y, loader = data()
     # Checked here, before any trial. No 'untuned': its 2000-update warmup (Adam's beta2 0.999) is longer than this run.
     space = SearchSpace(warmup_types=("none", "linear", "cosine", "exponential", "adaptive"), peak_lr=(1e-3, 1.0))
@@ -53,10 +72,12 @@ def main(argv: list[str] | None = None) -> None:
             reporter.report_epoch(epoch, accuracy)  # trial.report, then Optuna's pruner
         return accuracy
 
-    study = create_study(args.study, storage=args.storage)
-    optimize(study, objective, n_trials=args.trials)
-    best = study.best_trial
-    print(f"best of {len(study.trials)} trials: trial {best.number}, accuracy {best.value:.3f}, {best.params}")
+    study = create_study(args.study, storage=args.storage, heartbeat_interval=args.heartbeat or None)
+    # Seeded; a run that joins the study offsets the seed by its size, so it does not replay the first run's trials.
+    study.sampler = optuna.samplers.TPESampler(seed=args.seed + len(study.trials))
+    if args.trials:
+        optimize(study, objective, n_trials=args.trials)
+    print(best_or_outcome(study))  # the best trial, or (all pruned or failed) how many and why
 
 
 if __name__ == "__main__":

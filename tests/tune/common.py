@@ -20,9 +20,16 @@ LINEAR = {
 }
 
 
+def seeded(seed: int = 0) -> optuna.samplers.BaseSampler:
+    """Every test's sampler: Optuna's random sampler with a fixed seed (a test's trials are the same every run)."""
+    return optuna.samplers.RandomSampler(seed=seed)
+
+
 def study_with(*params: dict, direction: str = "maximize", storage=None) -> optuna.Study:
     """An in-memory study (unless ``storage``) whose first trials use ``params``; it never prunes on its own."""
-    study = optuna.create_study(direction=direction, storage=storage, pruner=optuna.pruners.NopPruner())
+    study = optuna.create_study(
+        direction=direction, storage=storage, sampler=seeded(), pruner=optuna.pruners.NopPruner()
+    )
     for p in params:
         study.enqueue_trial(p)
     return study

@@ -16,7 +16,7 @@ PNG = b"\x89PNG\r\n\x1a\n"
 
 def objective(trial):
     """A few real WarmupLR updates (so the trial keeps a record) and a synthetic metric."""
-    s = suggest_schedule(trial, total_steps=TOTAL, space=SPACE)
+    s = suggest_schedule(trial, total_steps=TOTAL, space=SPACE, beta2=0.98)  # the optimizer below
     opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=s.peak_lr, betas=(0.9, 0.98))
     reporter = TorchReporter(trial, WarmupLR(opt, record=True, **s.scheduler_kwargs()), prune_on=())
     for k in range(5):

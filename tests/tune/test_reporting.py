@@ -171,7 +171,11 @@ def test_timm_loop_is_pruned_early():
 
 
 def test_optunas_own_pruner_acts_on_the_epoch_reports():
-    study = optuna.create_study(direction="maximize", pruner=optuna.pruners.ThresholdPruner(lower=1.01))
+    study = optuna.create_study(
+        direction="maximize",
+        sampler=optuna.samplers.RandomSampler(seed=0),
+        pruner=optuna.pruners.ThresholdPruner(lower=1.01),
+    )
     study.enqueue_trial(LINEAR)
     study.optimize(torch_objective([]), n_trials=1)
     trial = study.trials[0]

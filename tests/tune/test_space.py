@@ -60,7 +60,7 @@ def test_warmup_in_updates():
 
 
 def test_untuned_goes_to_the_adapter_which_reads_beta2():
-    s = suggest_schedule(optuna.trial.FixedTrial({**FIXED, "warmup_type": "untuned"}), total_steps=1000)
+    s = suggest_schedule(optuna.trial.FixedTrial({**FIXED, "warmup_type": "untuned"}), total_steps=1000, beta2=0.99)
     assert s.schedule_kwargs == {
         "warmup_type": "untuned_linear",
         "total_steps": 1000,
@@ -113,7 +113,7 @@ def test_unknown_keys_in_plain_data_and_total_too_short():
 
 
 def test_a_bad_space_fails_before_any_trial_runs():
-    study = optuna.create_study()
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
     with pytest.raises(ValueError, match="empty range"):
         space = SearchSpace(peak_lr=(1e-2, 1e-3))
         study.optimize(lambda t: suggest_schedule(t, total_steps=10, space=space).peak_lr, n_trials=1)
@@ -153,3 +153,34 @@ def test_grid_sampler_runs_the_whole_grid():
     seen = {(t.params["warmup_type"], t.params["warmup_fraction"], t.params["peak_lr"]) for t in study.trials}
     assert len(study.trials) == 8 and len(seen) == 8
     assert study.best_value == pytest.approx(1e-2 * 21)
+
+
+@pytest.mark.parametrize("bad", [7.9, 7.0, "7"])
+def test_grid_refuses_warmup_steps_that_are_not_whole_updates(bad):
+    """Issue 18: warmup_steps=[7.9] was accepted; the run used W=7 while the trial's params recorded 7.9."""
+    space = SearchSpace(warmup_types=("linear",), warmup_fraction=None, warmup_steps=(1, 20))
+    with pytest.raises(TypeError, match=r"grid: warmup_steps \(a whole number of updates\) must be an integer"):
+        grid(space, warmup_steps=[5, bad])
+    assert grid(space, warmup_steps=[5, 8])["warmup_steps"] == [5, 8]
+
+
+def test_an_untuned_warmup_longer_than_the_run_is_skipped_in_one_line(caplog):
+    """Issue 22: the default space's 'untuned' (1999 updates for Adam) failed every short run with a chained
+    traceback; now the trial is pruned, with the reason on one line."""
+    optuna.logging.set_verbosity(optuna.logging.INFO)
+    optuna.logging.enable_propagation()  # Optuna's log lines, to caplog
+    try:
+        study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        study.optimize(lambda t: suggest_schedule(t, total_steps=100, warmup_types=("untuned",)).peak_lr, n_trials=1)
+        fits = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+        fits.optimize(lambda t: suggest_schedule(t, total_steps=100, beta2=0.98, warmup_types=("untuned",)).peak_lr, 1)
+    finally:
+        optuna.logging.disable_propagation()
+        optuna.logging.set_verbosity(optuna.logging.WARNING)
+    (trial,) = study.trials
+    reason = "skipped: the untuned warmup (1999 updates, 2 / (1 - beta2) - 1 for beta2 0.999) is longer than the"
+    assert trial.state == optuna.trial.TrialState.PRUNED and trial.user_attrs["pruned_by"] == f"{reason} 100-update run"
+    assert len(trial.params) == 6  # every parameter was suggested, so samplers and importances see one flat space
+    assert fits.trials[0].state == optuna.trial.TrialState.COMPLETE  # beta2 0.98: 99 updates fit
+    assert f"Trial 0 pruned. {reason} 100-update run" in caplog.messages
+    assert not any(r.exc_info for r in caplog.records)  # no traceback

@@ -1,5 +1,6 @@
 """Studies: SQLite by default, shared by processes, failed trials recorded, bad storages refused."""
 
+import dataclasses
 import os
 import subprocess
 import sys
@@ -9,7 +10,7 @@ from pathlib import Path
 import optuna
 import pytest
 
-from tests.tune.common import SPACE
+from tests.tune.common import SPACE, seeded
 from warmup_plugins.tune import DEFAULT_STORAGE, create_study, load_study, open_storage, optimize, suggest_schedule
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -23,22 +24,38 @@ def synthetic(trial):
 
 def test_the_default_storage_is_a_sqlite_file(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    study = create_study("default")
+    study = create_study("default", sampler=seeded())
     optimize(study, synthetic, 2)
     assert DEFAULT_STORAGE == "sqlite:///warmup_tune.db" and (tmp_path / "warmup_tune.db").is_file()
 
 
 def test_a_sqlite_study_survives_and_resumes(tmp_path):
     url = f"sqlite:///{tmp_path / 'sub' / 'study.db'}"  # the folder is created
-    optimize(create_study("resume", storage=url, space=SPACE), synthetic, 3)
-    again = create_study("resume", storage=url)  # a new process would do exactly this
+    optimize(create_study("resume", storage=url, space=SPACE, sampler=seeded()), synthetic, 3)
+    again = create_study("resume", storage=url, sampler=seeded(1))  # a new process would do exactly this
     optimize(again, synthetic, 2)
     assert [t.number for t in load_study("resume", url).trials] == [0, 1, 2, 3, 4]
     assert again.user_attrs["space"] == SPACE.to_dict()
 
 
+def test_joining_a_study_with_another_space_is_refused_before_any_trial(tmp_path):
+    """Issue 18: the second space overwrote the stored one, then every trial failed on Optuna's dynamic value space."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    optimize(create_study("s", storage=url, space=SPACE, sampler=seeded()), synthetic, 1)
+    other = dataclasses.replace(SPACE, peak_lr=(1e-4, 1e-1))
+    with pytest.raises(
+        ValueError,
+        match=r"study 's' was created with another search space: peak_lr \[0.001, 1000.0\] in"
+        r" the study, \[0.0001, 0.1\] given; pass the same space",
+    ):
+        create_study("s", storage=url, space=other)
+    study = load_study("s", url)
+    assert study.user_attrs["space"] == SPACE.to_dict() and len(study.trials) == 1
+    assert create_study("s", storage=url, space=SPACE).user_attrs["space"] == SPACE.to_dict()  # the same space joins
+
+
 def test_a_failing_trial_is_recorded_with_its_error_and_the_study_goes_on():
-    study = create_study("fails", storage=optuna.storages.InMemoryStorage())
+    study = create_study("fails", storage=optuna.storages.InMemoryStorage(), sampler=seeded())
 
     def objective(trial):
         value = synthetic(trial)
@@ -81,7 +98,7 @@ def test_loading_a_missing_study_or_file_is_a_clear_error(tmp_path):
 WORKER = """
 import os, sys, time
 from warmup_plugins.tune import create_study, optimize, suggest_schedule
-from tests.tune.common import SPACE
+from tests.tune.common import SPACE, seeded
 
 def objective(trial):
     s = suggest_schedule(trial, total_steps=100, space=SPACE)
@@ -89,7 +106,7 @@ def objective(trial):
     time.sleep(0.2)  # long enough for the two workers' trials to interleave
     return -abs((s.warmup_steps or 0) - 10)
 
-study = create_study("shared", storage=sys.argv[1])
+study = create_study("shared", storage=sys.argv[1], sampler=seeded(int(sys.argv[2])))  # one seed per worker
 optimize(study, objective, 4)
 """
 
@@ -101,8 +118,8 @@ def test_two_processes_share_one_study(tmp_path):
     script.write_text(textwrap.dedent(WORKER))
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     workers = [
-        subprocess.Popen([sys.executable, str(script), url], cwd=ROOT, env=env, stderr=subprocess.PIPE)
-        for _ in range(2)
+        subprocess.Popen([sys.executable, str(script), url, str(i)], cwd=ROOT, env=env, stderr=subprocess.PIPE)
+        for i in range(2)
     ]
     for w in workers:
         _, err = w.communicate(timeout=180)

@@ -19,9 +19,19 @@ import optuna
 from ..core import _checks
 from ..monitoring.record import TrainingRecord
 
-__all__ = ["best_trials_table", "plot_importances", "plot_lr_warmup_heatmap", "plot_metric_vs_warmup", "write_report"]
+__all__ = [
+    "best_or_outcome",
+    "best_trials_table",
+    "outcome",
+    "plot_importances",
+    "plot_lr_warmup_heatmap",
+    "plot_metric_vs_warmup",
+    "write_report",
+]
 
 COMPLETE = optuna.trial.TrialState.COMPLETE
+PRUNED = optuna.trial.TrialState.PRUNED
+FAIL = optuna.trial.TrialState.FAIL
 
 
 @dataclass(frozen=True)
@@ -88,7 +98,51 @@ def best_trials_table(study: optuna.Study, top: int = 5) -> str:
         lines.append(f"{p.number:>5}  {p.value:>10.5g}  {p.warmup_type:<12} {steps:>8} {start:>8} {lr:>9}")
     if len(lines) == 2:
         lines.append("(no complete trial yet)")
+        lines += _stopped_lines(study, 5)
     return "\n".join(lines)
+
+
+def _why(trial: optuna.trial.FrozenTrial) -> str:
+    """One line: why a pruned or failed trial stopped (its ``pruned_by`` / ``error``), cut to 120 characters."""
+    if trial.state == PRUNED:
+        reason = trial.user_attrs.get("pruned_by") or "pruned (no reason kept)"
+    elif trial.state == FAIL:
+        reason = trial.user_attrs.get("error") or trial.system_attrs.get("fail_reason") or "failed (no error kept)"
+    else:
+        reason = trial.state.name.lower()
+    line = " ".join(str(reason).split())
+    return line if len(line) <= 120 else line[:117] + "..."
+
+
+def outcome(study: optuna.Study, show: int = 5) -> str:
+    """What happened to the study's trials, for a study that may have no complete trial: the count per state,
+    then one line per pruned or failed trial (the last ``show`` of them) saying why it stopped."""
+    show = _checks.integer("show", show, low=0)
+    trials = study.get_trials(deepcopy=False)
+    counts = {s: sum(t.state == s for t in trials) for s in optuna.trial.TrialState}
+    head = f"study {study.study_name!r}: {len(trials)} trials, " + ", ".join(
+        f"{counts[s]} {s.name.lower()}" for s in optuna.trial.TrialState if counts[s] or s == COMPLETE
+    )
+    if not counts[COMPLETE]:
+        head += "; no complete trial, so no best trial yet"
+    return "\n".join([head, *_stopped_lines(study, show)])
+
+
+def _stopped_lines(study: optuna.Study, show: int) -> list[str]:
+    """One line per pruned or failed trial (the last ``show``) saying why it stopped."""
+    stopped = [t for t in study.get_trials(deepcopy=False) if t.state in (PRUNED, FAIL)]
+    lines = [f"  trial {t.number} {t.state.name.lower()}: {_why(t)}" for t in stopped[-show:]] if show else []
+    if lines and len(stopped) > show:
+        lines.insert(0, f"  (the last {show} of {len(stopped)} stopped trials)")
+    return lines
+
+
+def best_or_outcome(study: optuna.Study) -> str:
+    """One line on the best complete trial, or, if there is none, :func:`outcome` (never raises on an empty study)."""
+    if not study.get_trials(deepcopy=False, states=(COMPLETE,)):
+        return outcome(study)
+    best = study.best_trial
+    return f"best of {len(study.trials)} trials: trial {best.number}, value {best.value:.4g}, {best.params}"
 
 
 def _pyplot():

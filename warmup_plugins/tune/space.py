@@ -7,7 +7,8 @@ asks the trial for one value of each parameter (always all of them, so that Optu
 :class:`Suggestion` any adapter takes. With ``T`` the total updates:
 
 * ``warmup_type``: one of :data:`WARMUP_CHOICES`; ``'untuned'`` is ``warmup_type='untuned_linear'``
-  (``W = 2 / (1 - beta2)`` updates from the optimizer, start ``1 / W``), ``'adaptive'`` a linear
+  (``W = 2 / (1 - beta2)`` updates from the optimizer, start ``1 / W``; a trial whose untuned warmup
+  cannot fit the run is pruned with a one-line reason), ``'adaptive'`` a linear
   warmup of the suggested length driven by an :class:`~warmup_plugins.AdaptiveWarmup`;
 * ``warmup_fraction`` (``W = round(fraction * T)`` updates, at least 1) or ``warmup_steps`` (``W``);
   ``'none'`` and ``'untuned'`` ignore it;
@@ -24,10 +25,12 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import optuna
+
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
 from ..extensions.adaptive import AdaptiveWarmup
-from ..extensions.untuned import _resolve_untuned
+from ..extensions.untuned import _resolve_untuned, untuned_warmup_steps
 
 __all__ = ["DECAY_CHOICES", "WARMUP_CHOICES", "SearchSpace", "Suggestion", "grid", "suggest_schedule"]
 
@@ -183,12 +186,14 @@ class Suggestion:
 
 
 def suggest_schedule(
-    trial: Any, *, total_steps: int, space: SearchSpace | None = None, **space_fields: Any
+    trial: Any, *, total_steps: int, space: SearchSpace | None = None, beta2: float = 0.999, **space_fields: Any
 ) -> Suggestion:
     """Ask ``trial`` for a warmup over ``total_steps`` updates from ``space`` (or ``SearchSpace(**space_fields)``).
 
     Every parameter is suggested in every trial (see the module docs for their meaning). The result is
     also kept in ``trial.user_attrs['suggestion']``, so a report can read the warmup each trial really used.
+    ``beta2`` is the optimizer's (Adam's default 0.999): an ``'untuned'`` warmup of ``2 / (1 - beta2)`` updates
+    that is longer than the run is skipped, the trial pruned with a one-line reason in ``user_attrs['pruned_by']``.
     """
     if space is None:
         space = SearchSpace(**space_fields)
@@ -213,12 +218,21 @@ def suggest_schedule(
     if kind == "none":
         kwargs.update(warmup_type="none", warmup_steps=0)
     elif kind == "untuned":
+        _skip_if_longer(trial, untuned_warmup_steps(beta2) - 1, total, f"2 / (1 - beta2) - 1 for beta2 {beta2:g}")
         kwargs.update(warmup_type="untuned_linear")
     else:
         kwargs.update(warmup_type="linear" if kind == "adaptive" else kind, warmup_steps=length, start_factor=start)
     suggestion = Suggestion(kind, kwargs, kind == "adaptive", peak)
     trial.set_user_attr("suggestion", suggestion.to_dict())
     return suggestion
+
+
+def _skip_if_longer(trial: Any, warmup: int, total: int, why: str) -> None:
+    """Prune ``trial`` (one line, no traceback) when a warmup of ``warmup`` updates cannot fit ``total``."""
+    if warmup > total:
+        reason = f"skipped: the untuned warmup ({warmup} updates, {why}) is longer than the {total}-update run"
+        trial.set_user_attr("pruned_by", reason)
+        raise optuna.TrialPruned(reason)
 
 
 def _points(low: float, high: float, n: int, log: bool, integer: bool = False) -> list[float]:
@@ -231,10 +245,13 @@ def _points(low: float, high: float, n: int, log: bool, integer: bool = False) -
     return sorted({round(v) for v in values}) if integer else [float(f"{v:.6g}") for v in values]
 
 
-def _given(name: str, values: object, low: float, high: float) -> list[Any]:
+def _given(name: str, values: object, low: float, high: float, integer: bool = False) -> list[Any]:
+    """The chosen grid values, each of the parameter's type (an int for ``warmup_steps``) inside ``[low, high]``."""
     if isinstance(values, str) or not isinstance(values, Sequence) or not values:
         raise ValueError(f"grid: {name} must be a non-empty list of values, got {values!r}")
     for v in values:
+        if integer:  # the trial would run int(v) updates while its params record v
+            _checks.integer(f"grid: {name} (a whole number of updates)", v, low=low)
         _checks.number(f"grid: {name}", v, low=low, high=high)
     return list(values)
 
@@ -273,6 +290,8 @@ def grid(space: SearchSpace | None = None, *, points: int = 3, **values: Sequenc
             low, high, log = ranges[name]
             integer = name == "warmup_steps"
             out[name] = (
-                _given(name, values[name], low, high) if name in values else _points(low, high, points, log, integer)
+                _given(name, values[name], low, high, integer)
+                if name in values
+                else _points(low, high, points, log, integer)
             )
     return out

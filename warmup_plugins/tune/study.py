@@ -1,20 +1,24 @@
 """Studies that last and scale out: Optuna's RDB storage, a SQLite file by default.
 
 Every worker process, on this machine or others, runs ``create_study(name, storage=URL)`` with the
-same name and URL and then :func:`optimize`; Optuna's storage hands each a different trial. One
-machine: ``sqlite:///path/study.db``. Many machines: a server database, e.g.
-``postgresql://user:password@host/db`` (``pip install psycopg2-binary``) or
+same name and URL and then :func:`optimize`; Optuna's storage hands each a different trial. Workers
+may start at the same moment on a new database (its tables are created once; a worker that loses the
+race tries again). One machine: ``sqlite:///path/study.db``. Many machines: a server database, e.g.
+``postgresql+psycopg://user:password@host/db`` (psycopg 3, in the ``tune`` extra) or
 ``mysql+pymysql://user:password@host/db`` (``pip install pymysql``).
 """
 
 from __future__ import annotations
 
 import functools
+import time
+import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import optuna
+from optuna.storages import RetryHeartbeatStaleTrialCallback
 
 from ..core import _checks
 from .space import SearchSpace
@@ -23,14 +27,26 @@ __all__ = ["DEFAULT_STORAGE", "create_study", "load_study", "open_storage", "opt
 
 DEFAULT_STORAGE = "sqlite:///warmup_tune.db"
 SQLITE_TIMEOUT_S = 60  # how long a SQLite writer waits for another process's lock
+SCHEMA_TRIES = 10  # opening a new database that other workers are creating at the same moment
+SCHEMA_RACE_MESSAGES = ("already exists", "UNIQUE constraint failed", "duplicate key", "database is locked")
 
 
-def open_storage(storage: str | optuna.storages.BaseStorage | None = None) -> optuna.storages.BaseStorage:
+def open_storage(
+    storage: str | optuna.storages.BaseStorage | None = None,
+    *,
+    heartbeat_interval: int | None = None,
+    max_retry: int = 1,
+) -> optuna.storages.BaseStorage:
     """An Optuna storage from a database URL (``None``: :data:`DEFAULT_STORAGE`), or a clear ``ValueError``.
 
     For a SQLite file the parent folder is created, and writers wait up to a minute for each other.
+    ``heartbeat_interval`` (seconds): each running trial beats that often; a trial whose worker died
+    (no beat for 2 intervals) is marked failed when any worker next starts a trial, and run again up to
+    ``max_retry`` times (Optuna's ``RetryHeartbeatStaleTrialCallback``).
     """
     if isinstance(storage, optuna.storages.BaseStorage):
+        if heartbeat_interval is not None:
+            raise TypeError("heartbeat_interval needs a storage URL: build your RDBStorage with it yourself")
         return storage
     url = DEFAULT_STORAGE if storage is None else storage
     if not isinstance(url, str):
@@ -46,13 +62,37 @@ def open_storage(storage: str | optuna.storages.BaseStorage | None = None) -> op
                 Path(path).parent.mkdir(parents=True, exist_ok=True)
             except OSError as error:
                 raise ValueError(f"cannot open the storage {url!r}: {error}") from None
+    heartbeat: dict[str, Any] = {}
+    if heartbeat_interval is not None:
+        warnings.filterwarnings("ignore", "RetryHeartbeatStaleTrialCallback", optuna.exceptions.ExperimentalWarning)
+        warnings.filterwarnings("ignore", "Argument ``heartbeat_interval``", optuna.exceptions.ExperimentalWarning)
+        heartbeat = {
+            "heartbeat_interval": _checks.integer("heartbeat_interval", heartbeat_interval, low=1),
+            "heartbeat_stale_trial_callback": RetryHeartbeatStaleTrialCallback(
+                max_retry=_checks.integer("max_retry", max_retry, low=0)
+            ),
+        }
     try:
-        return optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs)
+        return _schema_race_safe(lambda: optuna.storages.RDBStorage(url, engine_kwargs=engine_kwargs, **heartbeat))
     except ImportError as error:
         raise ValueError(f"cannot open the storage {url!r}: its database driver is missing ({error})") from None
     except Exception as error:  # SQLAlchemy's URL, driver and connection errors have no common base we can name
         reason = str(error).splitlines()[0] if str(error) else type(error).__name__
         raise ValueError(f"cannot open the storage {url!r}: {reason}") from None
+
+
+def _schema_race_safe(open_rdb: Callable[[], optuna.storages.RDBStorage]) -> optuna.storages.RDBStorage:
+    """``open_rdb()``, again after a short wait when another process was creating the same new database's
+    tables at the same moment (Optuna's schema race: "table ... already exists", "UNIQUE constraint failed",
+    "duplicate key"); the tables exist by the next try. Up to :data:`SCHEMA_TRIES` tries."""
+    for attempt in range(SCHEMA_TRIES):
+        try:
+            return open_rdb()
+        except Exception as error:  # SQLAlchemy's IntegrityError / OperationalError / ProgrammingError
+            if attempt == SCHEMA_TRIES - 1 or not any(m in str(error) for m in SCHEMA_RACE_MESSAGES):
+                raise
+            time.sleep(0.05 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def create_study(
@@ -64,11 +104,15 @@ def create_study(
     pruner: optuna.pruners.BasePruner | None = None,
     space: SearchSpace | None = None,
     load_if_exists: bool = True,
+    heartbeat_interval: int | None = None,
+    max_retry: int = 1,
 ) -> optuna.Study:
     """Create the study, or join it if it exists (``load_if_exists``): what every worker calls.
 
     ``direction`` is ``'maximize'`` (accuracy, the default) or ``'minimize'`` (a loss). ``space``, if
-    given, is kept in the study's ``user_attrs['space']`` as plain data.
+    given, is kept in the study's ``user_attrs['space']`` as plain data; joining a study made with
+    another space is a ``ValueError``. ``heartbeat_interval`` and ``max_retry``: see :func:`open_storage`
+    (a killed worker's trial is failed and retried, never left running).
     """
     if not isinstance(study_name, str) or not study_name:
         raise TypeError(f"study_name must be a non-empty string, got {study_name!r}")
@@ -77,7 +121,7 @@ def create_study(
     if space is not None and not isinstance(space, SearchSpace):
         raise TypeError(f"space must be a SearchSpace or None, got {type(space).__name__}")
     study = optuna.create_study(
-        storage=open_storage(storage),
+        storage=open_storage(storage, heartbeat_interval=heartbeat_interval, max_retry=max_retry),
         sampler=sampler,
         pruner=pruner,
         study_name=study_name,
@@ -85,8 +129,22 @@ def create_study(
         load_if_exists=_checks.boolean("load_if_exists", load_if_exists),
     )
     if space is not None:
+        stored = study.user_attrs.get("space")
+        if stored is not None and stored != space.to_dict():
+            raise ValueError(
+                f"study {study_name!r} was created with another search space: {_difference(stored, space.to_dict())};"
+                " pass the same space (SearchSpace.from_dict(study.user_attrs['space'])) or a new study name"
+            )
         study.set_user_attr("space", space.to_dict())
     return study
+
+
+def _difference(stored: dict[str, Any], given: dict[str, Any]) -> str:
+    """The fields where two spaces (as plain data) differ, as ``name: stored -> given``."""
+    names = sorted(set(stored) | set(given))
+    return ", ".join(
+        f"{n} {stored.get(n)!r} in the study, {given.get(n)!r} given" for n in names if stored.get(n) != given.get(n)
+    )
 
 
 def load_study(study_name: str, storage: str | optuna.storages.BaseStorage | None = None) -> optuna.Study:
