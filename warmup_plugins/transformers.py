@@ -46,8 +46,6 @@ __all__ = [
     "transformers_schedule",
 ]
 
-Kwargs = dict[str, Any]
-
 
 def _not_yet(argument: str, value: Any, why: str) -> ValueError:
     return ValueError(f"{argument}={value!r} is not supported yet: {why} (see docs/migrate_transformers.md)")
@@ -62,11 +60,9 @@ def _lengths(num_warmup_steps: Any, num_training_steps: Any) -> tuple[int, int]:
     w = _warmup(num_warmup_steps)
     t = _checks.integer("num_training_steps", num_training_steps, low=0)
     if t <= w:
-        raise _not_yet(
-            "num_training_steps",
-            t,
-            f"it must be > num_warmup_steps={w}; transformers then decays over max(1, T - W) updates from W, "
-            "giving LRs past the end (0, oscillating or a ZeroDivisionError) that this library does not reproduce",
+        raise ValueError(
+            f"num_training_steps ({t}) must be > num_warmup_steps ({w}): with no update left to decay over, "
+            "transformers gives LR 0, an oscillating LR or a ZeroDivisionError after the warmup"
         )
     return w, t
 
@@ -104,12 +100,14 @@ def _cosine(optimizer: Optimizer, w: Any, t: Any, start: float | None, num_cycle
 
 
 def _hard_restarts(optimizer: Optimizer, w: Any, t: Any, start: float | None, num_cycles: int = 1) -> WarmupSchedule:
-    if isinstance(num_cycles, bool) or not isinstance(num_cycles, int) or num_cycles < 1:
+    cycles = _checks.number("num_cycles", num_cycles)
+    if cycles < 1 or cycles != int(cycles):
         raise _not_yet(
             "num_cycles",
             num_cycles,
             "only a whole number of cycles >= 1; with a fraction transformers ends the last cycle early at 0",
         )
+    num_cycles = int(cycles)
     w, t = _lengths(w, t)
     # cycle_limit: T ends the last cycle at 0 even where (T - W) / n is not a float that adds up to T - W
     cycles = {} if num_cycles == 1 else {"cycle_steps": (t - w) / num_cycles, "cycle_limit": num_cycles}
@@ -119,7 +117,7 @@ def _hard_restarts(optimizer: Optimizer, w: Any, t: Any, start: float | None, nu
 def _polynomial(
     optimizer: Optimizer, w: Any, t: Any, start: float | None, lr_end: float = 1e-7, power: float = 1.0
 ) -> WarmupSchedule:
-    lr_init = optimizer.defaults["lr"]
+    lr_init, lr_end = optimizer.defaults["lr"], _checks.number("lr_end", lr_end, low=0)
     if not (lr_init > lr_end):
         raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr_init})")
     w, t = _lengths(w, t)

@@ -30,7 +30,7 @@ REL = 1e-14  # of the peak LR; measured (pytest -s): 2e-15 for restarts, 1.8e-16
 CASES: dict[str, list[dict]] = {
     "linear": [{}],
     "cosine": [{}, {"num_cycles": 0.5}],
-    "cosine_with_restarts": [{}, {"num_cycles": 2}, {"num_cycles": 3}, {"num_cycles": 7}],
+    "cosine_with_restarts": [{}, {"num_cycles": 2}, {"num_cycles": 3.0}, {"num_cycles": 7}],
     "polynomial": [{}, {"power": 2.0, "lr_end": 1e-5}, {"power": 0.5, "lr_end": 0.0}],
     "constant": [{}],
     "constant_with_warmup": [{}],
@@ -240,9 +240,6 @@ REFUSED = [
     ("cosine_with_restarts", 2, 10, {"num_cycles": 0}, "num_cycles=0"),
     ("cosine_warmup_with_min_lr", 0, 10, {"min_lr_rate": 0.1}, "num_warmup_steps=0"),
     ("cosine_warmup_with_min_lr", 1, 10, {"min_lr_rate": 0.1, "warmup_lr_rate": 0.2}, "warmup_lr_rate=0.2"),
-    ("linear", 10, 10, {}, "num_training_steps=10"),
-    ("cosine", 12, 10, {}, "num_training_steps=10"),
-    ("polynomial", 5, 5, {}, "num_training_steps=5"),
     ("greedy", 0, 10, {}, "name='greedy'"),
 ]
 
@@ -262,6 +259,15 @@ def test_what_cannot_be_expressed_is_refused_by_name(name, w, t, kwargs, named):
         (lambda: get_scheduler("linear", optimizer(0.1), 2, None), ValueError, "requires `num_training_steps`"),
         (lambda: get_scheduler("linear", optimizer(0.1), 2, 10, {"power": 2}), TypeError, "power"),
         (lambda: get_scheduler("linear", optimizer(0.1), -1, 10), ValueError, "num_warmup_steps"),
+        (lambda: get_scheduler("linear", optimizer(0.1), 10, 10), ValueError, r"num_training_steps \(10\) must be >"),
+        (lambda: get_scheduler("cosine", optimizer(0.1), 12, 10), ValueError, r"num_training_steps \(10\) must be >"),
+        (lambda: get_scheduler("polynomial", optimizer(0.1), 5, 5), ValueError, r"num_training_steps \(5\) must be >"),
+        (lambda: get_scheduler("polynomial", optimizer(0.1), 2, 9, {"lr_end": "0"}), TypeError, "lr_end"),
+        (
+            lambda: get_scheduler("cosine_with_restarts", optimizer(0.1), 2, 9, {"num_cycles": "2"}),
+            TypeError,
+            "num_cycles",
+        ),
         (lambda: get_scheduler("cosine_with_min_lr", optimizer(0.1), 2, 10), ValueError, "min_lr"),
         (lambda: get_scheduler("polynomial", optimizer(0.1), 2, 10, {"lr_end": 0.2}), ValueError, "lr_end"),
         (lambda: dropin["get_linear_schedule_with_warmup"](optimizer(0.1), 2, 10, 3), TypeError, "positional"),
