@@ -271,7 +271,12 @@ def transformers_schedule(
 ) -> WarmupSchedule:
     """The :class:`WarmupSchedule` of transformers' scheduler ``name`` with these arguments (no scheduler
     built); ``optimizer`` is read only for ``optimizer.defaults["lr"]`` (``polynomial``'s ``lr_end`` and
-    ``min_lr``). ``start_factor`` replaces transformers' first warmup factor (0, or ``min_lr_ratio``)."""
+    ``min_lr``). ``start_factor`` replaces transformers' first warmup factor (0, or ``min_lr_ratio``).
+
+    >>> schedule = transformers_schedule("cosine", None, num_warmup_steps=10, num_training_steps=110)
+    >>> schedule(0), schedule(5), schedule(10), schedule(60), schedule(110)
+    (0.0, 0.5, 1.0, 0.5, 0.0)
+    """
     name = _name(name)
     if name == "greedy":
         raise _not_yet("name", name, "transformers' GreedyLR follows the loss; use transformers.get_scheduler")
