@@ -110,6 +110,16 @@ def test_every_lr_of_the_grid_is_transformers_lr(name):
         assert worst > 0  # if this fails, the family became exact: move it to EXACT and update the docs
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_restarts_end_at_0_where_the_cycle_length_is_not_an_exact_float():
+    """(T - W) / n = 990 / 7 does not add back up to 990: the core alone would open an 8th cycle at T and hold
+    its peak (tests/core/test_restart_end.py); the drop-in's cycle_limit ends at 0, as transformers."""
+    ours = trace(get_scheduler("cosine_with_restarts", optimizer(0.1), 10, 1000, {"num_cycles": 7}), 1020)
+    theirs = trace(hf.get_scheduler("cosine_with_restarts", optimizer(0.1), 10, 1000, {"num_cycles": 7}), 1020)
+    assert ours[1000:] == theirs[1000:] == [0.0] * 20
+    assert max(off(a, b, 0.1) for a, b in zip(ours, theirs)) <= REL
+
+
 def test_every_param_group_gets_its_own_base_times_transformers_factor():
     model = torch.nn.Linear(3, 3)
     groups = [{"params": [model.weight], "lr": 0.5}, {"params": [model.bias]}]
