@@ -1,0 +1,388 @@
+"""A drop-in for transformers' ``get_scheduler``: the same names and arguments, a :class:`WarmupLR` back.
+
+``get_scheduler("cosine", optimizer, num_warmup_steps=100, num_training_steps=1000)`` gives the LRs
+of ``transformers.get_scheduler`` with the same arguments (transformers 5.24) at every update up to
+``num_training_steps``, including its LR 0 at update 0; ``start_factor=0.01`` asks for this
+library's default start instead. Each ``get_*_schedule_with_warmup`` function has its drop-in too.
+transformers itself is not needed: names are plain strings (a ``SchedulerType`` works as well).
+
+What differs, on purpose (docs/migrate_transformers.md lists every case):
+
+* after ``num_training_steps`` the LR holds its final value; transformers' cosines rise again;
+* a request this library cannot express yet (a cosine with ``num_cycles`` other than 0.5, a
+  ``1-sqrt`` warmup, a WSD decay of 0 steps, ...) raises ``ValueError`` naming the argument, never
+  a silently different LR;
+* ``"reduce_lr_on_plateau"`` returns torch's ``ReduceLROnPlateau``, as transformers does;
+  ``"greedy"`` (transformers' own loss-driven ``GreedyLR``) is refused.
+"""
+
+from __future__ import annotations
+
+import enum
+import warnings
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from torch.optim import Optimizer
+from torch.optim.lr_scheduler import ReduceLROnPlateau
+
+from .core import _checks
+from .core.schedule import WarmupSchedule
+from .torch import WarmupLR
+
+__all__ = [
+    "SCHEDULER_NAMES",
+    "get_constant_schedule",
+    "get_constant_schedule_with_warmup",
+    "get_cosine_schedule_with_warmup",
+    "get_cosine_with_hard_restarts_schedule_with_warmup",
+    "get_cosine_with_min_lr_schedule_with_warmup",
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+    "get_inverse_sqrt_schedule",
+    "get_linear_schedule_with_warmup",
+    "get_polynomial_decay_schedule_with_warmup",
+    "get_scheduler",
+    "get_wsd_schedule",
+    "transformers_schedule",
+]
+
+
+def _not_yet(argument: str, value: Any, why: str) -> ValueError:
+    return ValueError(f"{argument}={value!r} is not supported yet: {why} (see docs/migrate_transformers.md)")
+
+
+def _warmup(num_warmup_steps: Any) -> int:
+    return _checks.integer("num_warmup_steps", num_warmup_steps, low=0)
+
+
+def _lengths(num_warmup_steps: Any, num_training_steps: Any) -> tuple[int, int]:
+    """``W`` and ``T`` for a decaying schedule: ``T > W`` (transformers then divides by ``T - W``)."""
+    w = _warmup(num_warmup_steps)
+    t = _checks.integer("num_training_steps", num_training_steps, low=0)
+    if t <= w:
+        raise ValueError(
+            f"num_training_steps ({t}) must be > num_warmup_steps ({w}): with no update left to decay over, "
+            "transformers gives LR 0, an oscillating LR or a ZeroDivisionError after the warmup"
+        )
+    return w, t
+
+
+def _start(start_factor: float | None, transformers_start: float) -> float:
+    return transformers_start if start_factor is None else start_factor
+
+
+def _half_cosine(num_cycles: Any) -> None:
+    if num_cycles != 0.5:
+        raise _not_yet(
+            "num_cycles", num_cycles, "only 0.5 (one half-cosine from the peak down to the end) can be expressed"
+        )
+
+
+def _min_lr_rate(optimizer: Optimizer, min_lr: Any, min_lr_rate: Any) -> float:
+    if min_lr is not None and min_lr_rate is not None:
+        raise ValueError("Only one of min_lr or min_lr_rate should be set")
+    if min_lr is not None:
+        return _checks.number("min_lr", min_lr, low=0) / optimizer.defaults["lr"]
+    if min_lr_rate is None:
+        raise ValueError("One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`")
+    return _checks.number("min_lr_rate", min_lr_rate, low=0)
+
+
+def _linear(optimizer: Optimizer, w: Any, t: Any, start: float | None) -> WarmupSchedule:
+    w, t = _lengths(w, t)
+    return _schedule(w, t, _start(start, 0.0), decay_type="linear")
+
+
+def _cosine(optimizer: Optimizer, w: Any, t: Any, start: float | None, num_cycles: float = 0.5) -> WarmupSchedule:
+    _half_cosine(num_cycles)
+    w, t = _lengths(w, t)
+    return _schedule(w, t, _start(start, 0.0), decay_type="cosine")
+
+
+def _hard_restarts(optimizer: Optimizer, w: Any, t: Any, start: float | None, num_cycles: int = 1) -> WarmupSchedule:
+    cycles = _checks.number("num_cycles", num_cycles)
+    if cycles < 1 or cycles != int(cycles):
+        raise _not_yet(
+            "num_cycles",
+            num_cycles,
+            "only a whole number of cycles >= 1; with a fraction transformers ends the last cycle early at 0",
+        )
+    num_cycles = int(cycles)
+    w, t = _lengths(w, t)
+    # cycle_limit: T ends the last cycle at 0 even where (T - W) / n is not a float that adds up to T - W
+    cycles = {} if num_cycles == 1 else {"cycle_steps": (t - w) / num_cycles, "cycle_limit": num_cycles}
+    return _schedule(w, t, _start(start, 0.0), decay_type="cosine", **cycles)
+
+
+def _polynomial(
+    optimizer: Optimizer, w: Any, t: Any, start: float | None, lr_end: float = 1e-7, power: float = 1.0
+) -> WarmupSchedule:
+    lr_init, lr_end = optimizer.defaults["lr"], _checks.number("lr_end", lr_end, low=0)
+    if not (lr_init > lr_end):
+        raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr_init})")
+    w, t = _lengths(w, t)
+    return _schedule(w, t, _start(start, 0.0), decay_type="polynomial", end_factor=lr_end / lr_init, power=power)
+
+
+def _constant(optimizer: Optimizer, w: Any, t: Any, start: float | None) -> WarmupSchedule:
+    return WarmupSchedule(warmup_type="none", decay_type="constant")
+
+
+def _constant_with_warmup(optimizer: Optimizer, w: Any, t: Any, start: float | None) -> WarmupSchedule:
+    return _schedule(_warmup(w), None, _start(start, 0.0), decay_type="constant")
+
+
+def _inverse_sqrt(optimizer: Optimizer, w: Any, t: Any, start: float | None, timescale: int | None = None):
+    w = _warmup(w)
+    timescale = (w or 10_000) if timescale is None else _checks.number("timescale", timescale, low=0, low_open=True)
+    return _schedule(w, None, _start(start, 0.0), decay_type="inverse_sqrt", timescale=timescale)
+
+
+def _cosine_with_min_lr(
+    optimizer: Optimizer,
+    w: Any,
+    t: Any,
+    start: float | None,
+    num_cycles: float = 0.5,
+    min_lr: float | None = None,
+    min_lr_rate: float | None = None,
+) -> WarmupSchedule:
+    rate = _min_lr_rate(optimizer, min_lr, min_lr_rate)
+    _half_cosine(num_cycles)
+    w, t = _lengths(w, t)
+    return _schedule(w, t, _start(start, 0.0), decay_type="cosine", end_factor=rate)
+
+
+def _cosine_warmup_with_min_lr(
+    optimizer: Optimizer,
+    w: Any,
+    t: Any,
+    start: float | None,
+    num_cycles: float = 0.5,
+    min_lr: float | None = None,
+    min_lr_rate: float | None = None,
+    warmup_lr_rate: float | None = None,
+) -> WarmupSchedule:
+    """transformers' ``_lr_rate`` form is the plain one a step earlier: its warmup reaches the peak at
+    update ``W - 1`` and its cosine ends at ``T - 1``; so here ``W - 1`` warmup updates and ``T - 1`` in all."""
+    rate = _min_lr_rate(optimizer, min_lr, min_lr_rate)
+    _half_cosine(num_cycles)
+    w, t = _lengths(w, t)
+    if w == 0:
+        raise _not_yet("num_warmup_steps", w, "without a warmup this form starts its cosine one update in")
+    if warmup_lr_rate is None:
+        first = _start(start, 1.0 / w)
+    elif w == 1:
+        raise _not_yet("warmup_lr_rate", warmup_lr_rate, "with num_warmup_steps=1 the peak is skipped")
+    else:
+        first = _start(start, _checks.number("warmup_lr_rate", warmup_lr_rate, low=0))
+    return _schedule(w - 1, t - 1, first, decay_type="cosine", end_factor=rate)
+
+
+def _wsd(
+    optimizer: Optimizer,
+    w: Any,
+    t: Any,
+    start: float | None,
+    num_decay_steps: int | None = None,
+    num_stable_steps: int | None = None,
+    warmup_type: str = "linear",
+    decay_type: str = "cosine",
+    min_lr_ratio: float = 0,
+    num_cycles: float = 0.5,
+) -> WarmupSchedule:
+    if num_decay_steps is None:
+        raise TypeError("get_wsd_schedule() missing 1 required argument: 'num_decay_steps'")
+    if t is None and num_stable_steps is None:
+        raise ValueError("Either num_training_steps or num_stable_steps must be specified.")
+    if t is not None and num_stable_steps is not None:
+        warnings.warn(
+            "Both num_training_steps and num_stable_steps are specified. num_stable_steps will be used.", stacklevel=4
+        )
+    for argument, value in (("warmup_type", warmup_type), ("decay_type", decay_type)):
+        _checks.choice(argument, value, ("linear", "cosine", "1-sqrt"))
+    if warmup_type == "1-sqrt":
+        raise _not_yet("warmup_type", warmup_type, "the 1 - sqrt(1 - p) warmup shape is not in this library")
+    if decay_type == "cosine":
+        _half_cosine(num_cycles)
+    w = _warmup(w)
+    decay = _checks.integer("num_decay_steps", num_decay_steps, low=0)
+    if decay == 0:
+        raise _not_yet("num_decay_steps", decay, "a WSD decay needs at least 1 update here")
+    if num_stable_steps is None:
+        stable = _checks.integer("num_training_steps", t, low=0) - w - decay
+        if stable < 0:
+            raise ValueError(f"num_training_steps ({t}) must be >= num_warmup_steps + num_decay_steps ({w} + {decay})")
+    else:
+        stable = _checks.integer("num_stable_steps", num_stable_steps, low=0)
+    ratio = _checks.number("min_lr_ratio", min_lr_ratio, low=0)
+    warmup = "none" if w == 0 else warmup_type
+    return WarmupSchedule(
+        warmup_type=warmup,
+        warmup_steps=w,
+        total_steps=w + stable + decay,
+        start_factor=_start(start, ratio),
+        decay_type="wsd",
+        end_factor=ratio,
+        cooldown_steps=decay,
+        cooldown_type=decay_type,
+    )
+
+
+def _schedule(w: int, t: int | None, start: float, **decay: Any) -> WarmupSchedule:
+    """A linear warmup of ``w`` updates from ``start`` (none if ``w`` is 0), then the decay."""
+    return WarmupSchedule(
+        warmup_type="linear" if w > 0 else "none", warmup_steps=w, total_steps=t, start_factor=start, **decay
+    )
+
+
+_FAMILIES: dict[str, Callable[..., WarmupSchedule]] = {
+    "linear": _linear,
+    "cosine": _cosine,
+    "cosine_with_restarts": _hard_restarts,
+    "polynomial": _polynomial,
+    "constant": _constant,
+    "constant_with_warmup": _constant_with_warmup,
+    "inverse_sqrt": _inverse_sqrt,
+    "cosine_with_min_lr": _cosine_with_min_lr,
+    "cosine_warmup_with_min_lr": _cosine_warmup_with_min_lr,
+    "warmup_stable_decay": _wsd,
+}
+_NO_TOTAL = ("constant", "constant_with_warmup", "inverse_sqrt", "warmup_stable_decay")
+SCHEDULER_NAMES: tuple[str, ...] = (*_FAMILIES, "reduce_lr_on_plateau", "greedy")
+"""transformers' ``SchedulerType`` values, in its order of definition here: all accepted names."""
+
+
+def _name(name: Any) -> str:
+    value = name.value if isinstance(name, enum.Enum) else name
+    if value not in SCHEDULER_NAMES:
+        raise ValueError(f"name must be one of {list(SCHEDULER_NAMES)}, got {name!r}")
+    return value
+
+
+def transformers_schedule(
+    name: Any,
+    optimizer: Optimizer,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: Mapping[str, Any] | None = None,
+    *,
+    start_factor: float | None = None,
+) -> WarmupSchedule:
+    """The :class:`WarmupSchedule` of transformers' scheduler ``name`` with these arguments (no scheduler
+    built); ``optimizer`` is read only for ``optimizer.defaults["lr"]`` (``polynomial``'s ``lr_end`` and
+    ``min_lr``). ``start_factor`` replaces transformers' first warmup factor (0, or ``min_lr_ratio``).
+
+    >>> schedule = transformers_schedule("cosine", None, num_warmup_steps=10, num_training_steps=110)
+    >>> schedule(0), schedule(5), schedule(10), schedule(60), schedule(110)
+    (0.0, 0.5, 1.0, 0.5, 0.0)
+    """
+    name = _name(name)
+    if name == "greedy":
+        raise _not_yet("name", name, "transformers' GreedyLR follows the loss; use transformers.get_scheduler")
+    if name == "reduce_lr_on_plateau":
+        raise ValueError("reduce_lr_on_plateau has no schedule: get_scheduler returns torch's ReduceLROnPlateau")
+    kwargs = dict(scheduler_specific_kwargs or {})
+    if name in ("constant", "constant_with_warmup"):
+        kwargs = {}  # transformers passes them no extra arguments
+    if name != "constant" and num_warmup_steps is None:
+        raise ValueError(f"{name} requires `num_warmup_steps`, please provide that argument.")
+    if name not in _NO_TOTAL and num_training_steps is None:
+        raise ValueError(f"{name} requires `num_training_steps`, please provide that argument.")
+    family = _FAMILIES[name]
+    try:
+        return family(optimizer, num_warmup_steps, num_training_steps, start_factor, **kwargs)
+    except TypeError as error:
+        if "unexpected keyword argument" in str(error):  # as transformers' own functions refuse them
+            raise TypeError(f"scheduler_specific_kwargs for {name!r}: {error}") from None
+        raise
+
+
+def get_scheduler(
+    name: Any,
+    optimizer: Optimizer,
+    num_warmup_steps: int | None = None,
+    num_training_steps: int | None = None,
+    scheduler_specific_kwargs: Mapping[str, Any] | None = None,
+    *,
+    start_factor: float | None = None,
+) -> WarmupLR | ReduceLROnPlateau:
+    """transformers' ``get_scheduler``, returning a :class:`~warmup_plugins.torch.WarmupLR` with its LRs.
+
+    ``name`` is one of :data:`SCHEDULER_NAMES` (or a ``transformers.SchedulerType``); the other
+    arguments mean what they mean there. ``start_factor`` (keyword only, default: transformers' own
+    start, usually 0) sets ``f(0)``; ``start_factor=0.01`` is this library's default, which wastes no
+    update at LR 0. ``"reduce_lr_on_plateau"`` returns ``ReduceLROnPlateau(optimizer, **kwargs)`` as
+    transformers does.
+    """
+    if _name(name) == "reduce_lr_on_plateau":
+        return ReduceLROnPlateau(optimizer, **dict(scheduler_specific_kwargs or {}))
+    schedule = transformers_schedule(
+        name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, start_factor=start_factor
+    )
+    return WarmupLR(optimizer, schedule)
+
+
+def _function(public: str, name: str, *positional: str) -> Callable[..., WarmupLR]:
+    """transformers' ``public(optimizer, <positional>, ..., last_epoch=-1)`` for scheduler ``name``, as a WarmupLR."""
+
+    def build(optimizer: Optimizer, *args: Any, last_epoch: int = -1, start_factor: float | None = None, **kwargs):
+        if len(args) > len(positional):
+            raise TypeError(f"{public}() takes at most {len(positional) + 1} positional arguments")
+        given = dict(zip(positional, args))
+        duplicated = sorted(set(given) & set(kwargs))
+        if duplicated:
+            raise TypeError(f"{public}() got multiple values for {duplicated}")
+        given.update(kwargs)
+        w, t = given.pop("num_warmup_steps", None), given.pop("num_training_steps", None)
+        schedule = transformers_schedule(name, optimizer, w, t, given, start_factor=start_factor)
+        return WarmupLR(optimizer, schedule, last_epoch=last_epoch)
+
+    build.__name__ = build.__qualname__ = public
+    build.__doc__ = f"transformers' ``{public}``, returning a WarmupLR with its LRs (see :func:`get_scheduler`)."
+    return build
+
+
+get_constant_schedule = _function("get_constant_schedule", "constant")
+get_constant_schedule_with_warmup = _function(
+    "get_constant_schedule_with_warmup", "constant_with_warmup", "num_warmup_steps"
+)
+get_linear_schedule_with_warmup = _function(
+    "get_linear_schedule_with_warmup", "linear", "num_warmup_steps", "num_training_steps"
+)
+get_cosine_schedule_with_warmup = _function(
+    "get_cosine_schedule_with_warmup", "cosine", "num_warmup_steps", "num_training_steps", "num_cycles"
+)
+get_cosine_with_hard_restarts_schedule_with_warmup = _function(
+    "get_cosine_with_hard_restarts_schedule_with_warmup",
+    "cosine_with_restarts",
+    "num_warmup_steps",
+    "num_training_steps",
+    "num_cycles",
+)
+get_polynomial_decay_schedule_with_warmup = _function(
+    "get_polynomial_decay_schedule_with_warmup",
+    "polynomial",
+    "num_warmup_steps",
+    "num_training_steps",
+    "lr_end",
+    "power",
+)
+get_inverse_sqrt_schedule = _function("get_inverse_sqrt_schedule", "inverse_sqrt", "num_warmup_steps", "timescale")
+get_cosine_with_min_lr_schedule_with_warmup = _function(
+    "get_cosine_with_min_lr_schedule_with_warmup",
+    "cosine_with_min_lr",
+    "num_warmup_steps",
+    "num_training_steps",
+    "num_cycles",
+)
+get_cosine_with_min_lr_schedule_with_warmup_lr_rate = _function(
+    "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
+    "cosine_warmup_with_min_lr",
+    "num_warmup_steps",
+    "num_training_steps",
+    "num_cycles",
+)
+get_wsd_schedule = _function(
+    "get_wsd_schedule", "warmup_stable_decay", "num_warmup_steps", "num_decay_steps", "num_training_steps"
+)
