@@ -31,6 +31,7 @@ def main(url: str, study_name: str, index: int, trials: int, gate: Path, hang: b
         x = trial.suggest_float("x", 0.0, 1.0)
         trial.set_user_attr("worker", index)
         if hang:
+            time.sleep(2 * HEARTBEAT_S)  # Optuna's heartbeat thread has stored at least one heartbeat by now
             (gate / f"running-{index}").touch()
             time.sleep(600)
         time.sleep(0.05)
