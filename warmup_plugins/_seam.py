@@ -137,7 +137,7 @@ class GroupWriter:
     replaces that list; a group added later is refused at the next write, not left unscheduled.
     """
 
-    __slots__ = ("_shared", "attribute", "bases", "key", "last", "schedules", "source")
+    __slots__ = ("_into", "_shared", "attribute", "bases", "key", "last", "schedules", "source")
 
     def __init__(
         self, source: Any, key: str, bases: Sequence[float], schedules: Schedules, attribute: str = "param_groups"
@@ -162,6 +162,38 @@ class GroupWriter:
         shared = schedules[0]
         self._shared = shared if all(s is shared for s in schedules) else None
         self.last: list[float] = []
+        self._into: object = None  # the group list ``last`` was written into
+
+    def __eq__(self, other: object) -> bool:
+        """Same groups (the same source object), key, bases, schedules and last values (torch's state-dict check
+        compares every attribute of a scheduler and of one loaded from its state)."""
+        if not isinstance(other, GroupWriter):
+            return NotImplemented
+        return self.source is other.source and (self.attribute, self.key, self.bases, self.schedules, self.last) == (
+            other.attribute,
+            other.key,
+            other.bases,
+            other.schedules,
+            other.last,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def holds_last(self) -> bool:
+        """True while the groups still hold exactly the values this writer last wrote: the optimizer's state was
+        not loaded since (that replaces the group list) and no other scheduler wrote (a float value is still the
+        very object written; a Tensor one still equal to it)."""
+        groups = self.groups
+        if not self.last or groups is not self._into or len(groups) != len(self.last):
+            return False
+        for group, value in zip(groups, self.last):
+            current = group.get("betas", (None,))[0] if self.key == "beta1" else group.get(self.key)
+            if isinstance(current, torch.Tensor):
+                if current.item() != torch.tensor(value, dtype=current.dtype).item():
+                    return False
+            elif current is not value:
+                return False
+        return True
 
     @property
     def groups(self) -> list[dict[str, Any]]:
@@ -210,12 +242,27 @@ class GroupWriter:
                     group[key] = value
                 else:
                     current.fill_(value)
-        self.last = values  # type: ignore[assignment]
+        self.last, self._into = values, groups  # type: ignore[assignment]
 
     def with_schedules(self, schedules: Schedules, bases: Sequence[float] | None = None) -> GroupWriter:
         """A writer for the same groups with new schedules (and bases), checked as a new one is."""
         bases = self.bases if bases is None else bases
         return GroupWriter(self.source, self.key, bases, schedules, self.attribute)
+
+
+def resume_values(held: bool, writer: GroupWriter, values: Sequence[float]) -> list[float]:
+    """The load-order rule, for every adapter's ``load_state_dict``: the loaded step's ``values`` are written
+    through ``writer`` only if ``held``, i.e. the groups still held exactly what this scheduler last wrote
+    (:meth:`GroupWriter.holds_last`, checked before the load): a scheduler built after ``optimizer.load_state_dict``
+    (or not stepped since), whose LRs nobody wrote since. Otherwise nothing is written, as with torch's
+    schedulers: the optimizer's state, loaded before or after, holds the LRs, and a ``SequentialLR`` member
+    that is not running does not overwrite the running one's. Either way ``values`` are ``writer.last``."""
+    values = list(values)
+    if held:
+        writer.write_values(values)
+    else:
+        writer.last = values
+    return values
 
 
 def scalar(name: str, value: object) -> float | None:

@@ -52,7 +52,9 @@ class WarmupScheduler(Scheduler):
     (moved by ``step_update(num_updates)``); the schedule's lengths are in that unit. ``base`` is
     the group's ``initial_lr``. Groups with timm's ``lr_scale`` (layer-wise decay) get
     ``base * f(t) * lr_scale``. Noise options are timm's. Tensor LRs are filled in place. The state
-    dict is plain data; ``load_state_dict`` writes no LR (the optimizer's state holds it).
+    dict is plain data; ``load_state_dict`` writes the loaded ``t``'s LRs only if the groups still hold the
+    LRs this scheduler wrote (it was built after the optimizer's state was loaded), else none (the
+    optimizer's state holds them).
     """
 
     @owned
@@ -182,15 +184,26 @@ class WarmupScheduler(Scheduler):
         _seam.adaptive_state(self.adaptive, state["schedule"])("adaptive", state["adaptive"])
         return state
 
-    def _apply(self, state: dict[str, Any]) -> None:
+    def _apply(self, state: dict[str, Any]) -> bool:
+        """Apply a decoded state; True if the groups held this scheduler's last LRs (see ``_seam.resume_values``)."""
+        held = self._writer.holds_last()
         _seam.restore_adaptive(self.adaptive, state["adaptive"], state["schedule"])
         self._writer, self.base_values, self.last_t = state["writer"], state["writer"].bases, state["last_t"]
         _seam.note_schedule(self.record, self._writer.schedules, self._writer.bases)
+        return held
+
+    def _values_at(self, t: float, noise: bool = True) -> list[float]:
+        """The LRs timm sets for ``t``: ``base * f(t)``, timm's noise, then each group's ``lr_scale``."""
+        values = self._writer.values_at(t)
+        values = self._add_noise(values, t) if noise else values
+        groups = self.optimizer.param_groups
+        return [value * group["lr_scale"] if "lr_scale" in group else value for group, value in zip(groups, values)]
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the schedule, base LRs, ``t`` and adaptive state, all checked before any is applied."""
-        self._apply(self._decode(state_dict))
+        held = self._apply(self._decode(state_dict))
+        _seam.resume_values(held, self._writer, self._values_at(self.last_t))
 
     @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
@@ -290,9 +303,22 @@ class PlateauWarmupScheduler(WarmupScheduler):
             {"plateau": _seam.torch_scheduler(self.plateau), "restore_lr": _seam.optional(_seam.numbers(n))},
         )
         state = self._decode(own)
-        self._apply(state)
+        held = self._apply(state)
         self.plateau.load_state_dict(extra["plateau"])
         self.restore_lr = extra["restore_lr"]
+        _seam.resume_values(held, self._writer, self._resumed_lrs())
+
+    def _resumed_lrs(self) -> list[float]:
+        """The LRs at the loaded ``t``: the warmup's; past it, the plateau's last (with that epoch's noise)."""
+        t = self.last_t
+        if self._in_warmup(t):
+            return self._values_at(t, noise=False)
+        if self.restore_lr is not None:
+            noise = self._calculate_noise(t)
+            return [v + v * noise for v in self.restore_lr]
+        if self.plateau.last_epoch == 0:  # not stepped yet: the LRs of the warmup's end
+            return self._values_at(self._writer.schedules[0].warmup_steps, noise=False)
+        return [float(v) for v in self.plateau.get_last_lr()]
 
     def _rewrite(self) -> None:
         """In the warmup, the LRs of the current epoch; past it, the plateau's LRs stay as they are."""
