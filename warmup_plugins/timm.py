@@ -117,7 +117,7 @@ class WarmupScheduler(Scheduler):
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         """timm's per-update call, after update ``num_updates - 1``; ``metric`` (its loss) feeds the
         record and the adaptive warmup, which then sets the schedule's clock instead of ``num_updates``."""
-        loss = _seam.scalar("metric", metric) if (self.record or self.adaptive) is not None else metric
+        loss = _seam.scalar("metric", metric) if self.record is not None or self.adaptive is not None else metric
         if self.record is not None and not self.t_in_epochs:
             self.record.log_update(num_updates - 1, float(self.optimizer.param_groups[0]["lr"]), loss)
         if self.adaptive is not None:

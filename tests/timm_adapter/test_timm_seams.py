@@ -113,3 +113,13 @@ def test_a_bad_plateau_state_is_refused_and_changes_nothing():
     with pytest.raises(ValueError, match="mode"):
         scheduler.load_state_dict(state)
     assert (scheduler.state_dict(), [g["lr"] for g in opt.param_groups]) == before
+
+
+@pytest.mark.parametrize("t_in_epochs", [False, True])
+def test_a_bad_metric_is_named_on_the_first_update_with_a_record(t_in_epochs):
+    """Issue 18: an empty TrainingRecord is falsy, so the first step_update skipped the check and failed with
+    a bare "could not convert string to float"."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    scheduler = WarmupScheduler(opt, warmup_steps=3, total_steps=9, t_in_epochs=t_in_epochs, record=True)
+    with pytest.raises(TypeError, match="metric must be a number or None, got str 'abc'"):
+        scheduler.step_update(1, metric="abc")
