@@ -356,6 +356,21 @@ def _check_factory_args(a: dict[str, Any]) -> None:
         integer("updates_per_epoch", a["updates_per_epoch"], low=1)
 
 
+def _check_warmup_fits(a: dict[str, Any], options: dict[str, Any]) -> None:
+    """A warmup longer than the run, refused under the caller's argument names and values."""
+    total = options.get("total_steps")
+    if total is None or options["warmup_steps"] <= total:
+        return
+    unit = "" if a["step_on_epochs"] else f" with updates_per_epoch={a['updates_per_epoch']} and step_on_epochs=False"
+    after = ", decay_after_warmup=True" if a["decay_after_warmup"] else ""
+    units = "epochs" if a["step_on_epochs"] else "updates"
+    raise ValueError(
+        f"warmup_epochs={a['warmup_epochs']} is longer than the run, num_epochs={a['num_epochs']}{after}{unit} "
+        f"({options['warmup_steps']:g} warmup {units} of {total:g}); use warmup_epochs <= num_epochs, or "
+        "warmup_prefix=True to put the warmup in front of the num_epochs"
+    )
+
+
 def _in_t_units(value: float | None, a: dict[str, Any]) -> float | None:
     """A length in epochs as a length in ``t`` units: epochs, or updates when stepping per update."""
     return value if value is None or a["step_on_epochs"] else value * a["updates_per_epoch"]
@@ -547,6 +562,7 @@ def create_scheduler_v2(
     }
     options = {"warmup_type": warmup_type if warmup_t else "none", "warmup_steps": warmup_t}
     options.update(_SCHED_OPTIONS[sched](a, t))
+    _check_warmup_fits(a, options)
     groups = optimizer.param_groups if isinstance(optimizer, Optimizer) else []
     bases = [_seam.read_value(g, "initial_lr" if "initial_lr" in g else "lr", i) for i, g in enumerate(groups)]
     schedules = _group_schedules(bases, a, options) if bases else None

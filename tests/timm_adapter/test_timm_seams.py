@@ -2,6 +2,7 @@
 errors under the caller's names, frozen groups, and plateau states checked before they are applied."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -123,3 +124,31 @@ def test_a_bad_metric_is_named_on_the_first_update_with_a_record(t_in_epochs):
     scheduler = WarmupScheduler(opt, warmup_steps=3, total_steps=9, t_in_epochs=t_in_epochs, record=True)
     with pytest.raises(TypeError, match="metric must be a number or None, got str 'abc'"):
         scheduler.step_update(1, metric="abc")
+
+
+@pytest.mark.parametrize(
+    ("lr", "kwargs", "names"),
+    [
+        (
+            0.1,
+            {"num_epochs": 1, "warmup_epochs": 3, "step_on_epochs": False, "updates_per_epoch": 5},
+            "warmup_epochs=3 is longer than the run, num_epochs=1 with updates_per_epoch=5 and step_on_epochs=False",
+        ),
+        (
+            0.0,
+            {"num_epochs": 1, "warmup_epochs": 3, "step_on_epochs": False, "updates_per_epoch": 5, "warmup_lr": 0},
+            "warmup_epochs=3 is longer than the run, num_epochs=1 with updates_per_epoch=5",
+        ),
+        (0.1, {"num_epochs": 2, "warmup_epochs": 3}, "warmup_epochs=3 is longer than the run, num_epochs=2 "),
+        (
+            0.1,
+            {"num_epochs": 2, "warmup_epochs": 3, "decay_after_warmup": True},
+            "num_epochs=2, decay_after_warmup=True",
+        ),
+    ],
+)
+def test_a_warmup_longer_than_the_run_is_named_as_the_caller_passed_it(lr, kwargs, names):
+    """Issue 18: the error named warmup_steps/total_steps/from_epochs, arguments the caller never passed."""
+    with pytest.raises(ValueError, match=re.escape(names)) as error:
+        create_scheduler_v2(sgd(lr), sched="cosine", min_lr=0.0, **kwargs)
+    assert "warmup_steps" not in str(error.value) and "from_epochs" not in str(error.value)
