@@ -149,14 +149,16 @@ class WarmupLR(LRScheduler):
         ]
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain data: the step, the base LRs as floats and the schedule's fields."""
-        return {
-            "last_epoch": self.last_epoch,
-            "_step_count": self._step_count,
-            "base_lrs": list(self.base_lrs),
-            "schedule": _seam.schedules_data(self._writer.schedules),
-            "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
-        }
+        """Plain data: the format version, the step, the base LRs as floats and the schedule's fields."""
+        return _seam.versioned(
+            {
+                "last_epoch": self.last_epoch,
+                "_step_count": self._step_count,
+                "base_lrs": list(self.base_lrs),
+                "schedule": _seam.schedules_data(self._writer.schedules),
+                "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
+            }
+        )
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -178,7 +180,7 @@ class WarmupLR(LRScheduler):
             },
         )
         writer = self._writer.with_schedules(state["schedule"], state["base_lrs"])
-        _seam.adaptive_state(self.adaptive, writer.schedules)("adaptive", state["adaptive"])
+        _seam.adaptive_state(self.adaptive, writer.schedules, state[_seam.FORMAT_KEY])("adaptive", state["adaptive"])
         held = self._writer.holds_last()
         _seam.restore_adaptive(self.adaptive, state["adaptive"], writer.schedules)
         self._schedules, self._writer = writer.schedules, writer
@@ -248,11 +250,13 @@ class WarmupParam:
         self._writer.write(self.step_index)
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "step_index": self.step_index,
-            "base_values": list(self.base_values),
-            "schedule": _seam.schedules_data(self._writer.schedules),
-        }
+        return _seam.versioned(
+            {
+                "step_index": self.step_index,
+                "base_values": list(self.base_values),
+                "schedule": _seam.schedules_data(self._writer.schedules),
+            }
+        )
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -345,13 +349,15 @@ class WithWarmup(LRScheduler):
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "last_epoch": self.last_epoch,
-            "_step_count": self._step_count,
-            "targets": list(self.targets),
-            "warmup": self.warmup.to_dict(),
-            "scheduler": self.scheduler.state_dict(),
-        }
+        return _seam.versioned(
+            {
+                "last_epoch": self.last_epoch,
+                "_step_count": self._step_count,
+                "targets": list(self.targets),
+                "warmup": self.warmup.to_dict(),
+                "scheduler": self.scheduler.state_dict(),
+            }
+        )
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:

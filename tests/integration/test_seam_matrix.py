@@ -71,6 +71,12 @@ BUILDERS = {
     "timm WarmupScheduler adaptive": lambda opt: WarmupScheduler(
         opt, SCHEDULE, t_in_epochs=False, adaptive=AdaptiveWarmup(), record=True
     ),
+    "timm WarmupScheduler noise": lambda opt: WarmupScheduler(
+        opt, SCHEDULE, t_in_epochs=False, noise_range_t=(2, 18), noise_seed=3
+    ),
+    "timm PlateauWarmupScheduler noise": lambda opt: PlateauWarmupScheduler(
+        opt, WarmupSchedule(warmup_steps=W), patience_t=1, decay_rate=0.5, mode="min", noise_range_t=(2, 18)
+    ),
     "timm PlateauWarmupScheduler": lambda opt: PlateauWarmupScheduler(
         opt, WarmupSchedule(warmup_steps=W), patience_t=1, decay_rate=0.5, mode="min"
     ),
