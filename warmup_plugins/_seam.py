@@ -11,12 +11,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import math
 import sys
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 import torch
@@ -27,7 +28,18 @@ from .core.schedule import WarmupSchedule
 from .extensions.untuned import _resolve_untuned
 from .monitoring.record import TrainingRecord
 
-__all__ = ["GroupWriter", "Schedules", "build_schedules", "decode", "owned", "per_group", "read_value", "scalar"]
+__all__ = [
+    "FORMAT",
+    "GroupWriter",
+    "Schedules",
+    "build_schedules",
+    "decode",
+    "owned",
+    "per_group",
+    "read_value",
+    "scalar",
+    "versioned",
+]
 
 Schedules = tuple[WarmupSchedule, ...]
 _FIELDS = frozenset(WarmupSchedule.help())
@@ -137,7 +149,7 @@ class GroupWriter:
     replaces that list; a group added later is refused at the next write, not left unscheduled.
     """
 
-    __slots__ = ("_shared", "attribute", "bases", "key", "last", "schedules", "source")
+    __slots__ = ("_into", "_shared", "attribute", "bases", "key", "last", "schedules", "source")
 
     def __init__(
         self, source: Any, key: str, bases: Sequence[float], schedules: Schedules, attribute: str = "param_groups"
@@ -162,6 +174,38 @@ class GroupWriter:
         shared = schedules[0]
         self._shared = shared if all(s is shared for s in schedules) else None
         self.last: list[float] = []
+        self._into: object = None  # the group list ``last`` was written into
+
+    def __eq__(self, other: object) -> bool:
+        """Same groups (the same source object), key, bases, schedules and last values (torch's state-dict check
+        compares every attribute of a scheduler and of one loaded from its state)."""
+        if not isinstance(other, GroupWriter):
+            return NotImplemented
+        return self.source is other.source and (self.attribute, self.key, self.bases, self.schedules, self.last) == (
+            other.attribute,
+            other.key,
+            other.bases,
+            other.schedules,
+            other.last,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def holds_last(self) -> bool:
+        """True while the groups still hold exactly the values this writer last wrote: the optimizer's state was
+        not loaded since (that replaces the group list) and no other scheduler wrote (a float value is still the
+        very object written; a Tensor one still equal to it)."""
+        groups = self.groups
+        if not self.last or groups is not self._into or len(groups) != len(self.last):
+            return False
+        for group, value in zip(groups, self.last):
+            current = group.get("betas", (None,))[0] if self.key == "beta1" else group.get(self.key)
+            if isinstance(current, torch.Tensor):
+                if current.item() != torch.tensor(value, dtype=current.dtype).item():
+                    return False
+            elif current is not value:
+                return False
+        return True
 
     @property
     def groups(self) -> list[dict[str, Any]]:
@@ -210,12 +254,27 @@ class GroupWriter:
                     group[key] = value
                 else:
                     current.fill_(value)
-        self.last = values  # type: ignore[assignment]
+        self.last, self._into = values, groups  # type: ignore[assignment]
 
     def with_schedules(self, schedules: Schedules, bases: Sequence[float] | None = None) -> GroupWriter:
         """A writer for the same groups with new schedules (and bases), checked as a new one is."""
         bases = self.bases if bases is None else bases
         return GroupWriter(self.source, self.key, bases, schedules, self.attribute)
+
+
+def resume_values(held: bool, writer: GroupWriter, values: Sequence[float]) -> list[float]:
+    """The load-order rule, for every adapter's ``load_state_dict``: the loaded step's ``values`` are written
+    through ``writer`` only if ``held``, i.e. the groups still held exactly what this scheduler last wrote
+    (:meth:`GroupWriter.holds_last`, checked before the load): a scheduler built after ``optimizer.load_state_dict``
+    (or not stepped since), whose LRs nobody wrote since. Otherwise nothing is written, as with torch's
+    schedulers: the optimizer's state, loaded before or after, holds the LRs, and a ``SequentialLR`` member
+    that is not running does not overwrite the running one's. Either way ``values`` are ``writer.last``."""
+    values = list(values)
+    if held:
+        writer.write_values(values)
+    else:
+        writer.last = values
+    return values
 
 
 def scalar(name: str, value: object) -> float | None:
@@ -237,19 +296,59 @@ def scalar(name: str, value: object) -> float | None:
 
 # ---------------------------------------------------------------------------- the state codec
 Decoder = Callable[[str, object], Any]  # (the key, its saved value) -> the checked value, or an error naming the key
+Migration = Callable[[dict[str, Any]], dict[str, Any]]  # a state of format n -> the same state in format n + 1
+
+FORMAT_KEY = "format_version"
+FORMAT = 2  # 2: states carry FORMAT_KEY; 1: no FORMAT_KEY (releases up to commit 7bf4816, e.g. 39dcdd3)
+WRITTEN_BY = {1: "a release before state format versions (warmup_plugins 0.1.0 up to commit 7bf4816)"}
 
 
-def decode(state: object, fields: Mapping[str, Decoder]) -> dict[str, Any]:
+def versioned(state: dict[str, Any]) -> dict[str, Any]:
+    """``state`` stamped with this release's format, as every ``state_dict`` returns it."""
+    return {FORMAT_KEY: FORMAT, **state}
+
+
+def decode(state: object, fields: Mapping[str, Decoder], migrations: Mapping[int, Migration] = {}) -> dict[str, Any]:
     """Every field of a saved ``state`` checked and converted by its decoder; nothing is applied here.
 
-    The keys must be exactly ``fields``; a bad value raises naming its key.
+    A state of an older format is first brought to this one by ``migrations[n]`` (format ``n`` to
+    ``n + 1``; none: unchanged). The keys must then be exactly ``fields``; a bad value raises naming its key.
+    An older state that still fails says which release wrote it and what to do.
     """
     if not isinstance(state, Mapping):
         raise TypeError(f"expected a dict (a state_dict), got {type(state).__name__}")
-    missing, extra = sorted(set(fields) - set(state)), sorted(set(state) - set(fields))
-    if missing or extra:
-        raise KeyError(f"missing keys {missing}, unexpected keys {extra}")
-    return {name: decoder(f"{name!r} in a state dict", state[name]) for name, decoder in fields.items()}
+    version = state.get(FORMAT_KEY, 1)
+    if version.__class__ is not int or not 1 <= version <= FORMAT:
+        raise ValueError(
+            f"{FORMAT_KEY}={version!r}: this release reads state formats 1 to {FORMAT}; a newer format was "
+            "written by a newer release of warmup_plugins: upgrade to it to resume"
+        )
+    state = {k: v for k, v in state.items() if k != FORMAT_KEY}
+    for n in range(version, FORMAT):
+        state = migrations.get(n, dict)(state)
+    with written_by(version):
+        missing, extra = sorted(set(fields) - set(state)), sorted(set(state) - set(fields))
+        if missing or extra:
+            raise KeyError(f"missing keys {missing}, unexpected keys {extra}")
+        decoded = {name: decoder(f"{name!r} in a state dict", state[name]) for name, decoder in fields.items()}
+    decoded[FORMAT_KEY] = version
+    return decoded
+
+
+@contextlib.contextmanager
+def written_by(version: int) -> Iterator[None]:
+    """An error checking a state of an older format says which release wrote it and what to do."""
+    try:
+        yield
+    except (TypeError, ValueError, KeyError) as error:
+        if version == FORMAT:
+            raise
+        message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+        raise type(error)(
+            f"{message}; this state (format {version}) was written by {WRITTEN_BY[version]} and cannot be resumed "
+            "exactly by this release: resume it with that release, or load only the optimizer's state and start "
+            "this scheduler afresh"
+        ) from error
 
 
 def as_is(name: str, value: object) -> object:
@@ -385,15 +484,17 @@ def shared(schedules: Schedules) -> WarmupSchedule | Schedules:
     return first if all(s is first or s == first for s in schedules) else schedules
 
 
-def adaptive_state(adaptive: Any, schedules: Schedules) -> Decoder:
-    """A saved adaptive-warmup state (or None); the saved and the live scheduler must agree on having one."""
+def adaptive_state(adaptive: Any, schedules: Schedules, version: int = FORMAT) -> Decoder:
+    """A saved adaptive-warmup state (or None) inside a state of format ``version``; the saved and the live
+    scheduler must agree on having one."""
 
     def decode_adaptive(name: str, state: object) -> object:
         if (adaptive is None) != (state is None):
             has = "has" if state is not None else "has no"
             raise ValueError(f"the saved state {has} adaptive warmup and this scheduler does not match")
         if adaptive is not None:
-            adaptive.check_state(state, shared(schedules))
+            with written_by(version):
+                adaptive.check_state(state, shared(schedules))
         return state
 
     return decode_adaptive

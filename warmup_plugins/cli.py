@@ -23,6 +23,7 @@ import dataclasses
 import json
 import math
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
@@ -178,9 +179,19 @@ def _format(value: float) -> str:
     return format(value, ".10g")
 
 
+def _check_base_lr(args: argparse.Namespace, schedule: WarmupSchedule, parser: argparse.ArgumentParser) -> None:
+    """Refuse a ``--base-lr`` whose LRs overflow a float, as the adapters refuse such a base."""
+    if args.base_lr is not None and not math.isfinite(args.base_lr * schedule.max_factor):
+        parser.error(
+            f"--base-lr {args.base_lr:g} times the schedule's largest factor {schedule.max_factor:g} exceeds "
+            f"{sys.float_info.max:g}, the largest float LR"
+        )
+
+
 # ---------------------------------------------------------------------- commands
 def _cmd_show(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     schedule = _schedule(args, parser)
+    _check_base_lr(args, schedule, parser)
     points = args.at if args.at is not None else _default_points(schedule)
     try:
         factors = [schedule(k) for k in points]
@@ -201,6 +212,7 @@ def _cmd_plot(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     from .monitoring.plotting import plot_schedule
 
     schedule = _schedule(args, parser)
+    _check_base_lr(args, schedule, parser)
     path = _run(parser, plot_schedule, schedule, args.output, base_lr=args.base_lr, steps=args.steps, title=args.title)
     _wrote(path, args.output)
     return EXIT_CLEAN

@@ -10,7 +10,7 @@ matching call moves the LR, exactly as in timm.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 try:
@@ -52,7 +52,9 @@ class WarmupScheduler(Scheduler):
     (moved by ``step_update(num_updates)``); the schedule's lengths are in that unit. ``base`` is
     the group's ``initial_lr``. Groups with timm's ``lr_scale`` (layer-wise decay) get
     ``base * f(t) * lr_scale``. Noise options are timm's. Tensor LRs are filled in place. The state
-    dict is plain data; ``load_state_dict`` writes no LR (the optimizer's state holds it).
+    dict is plain data; ``load_state_dict`` writes the loaded ``t``'s LRs only if the groups still hold the
+    LRs this scheduler wrote (it was built after the optimizer's state was loaded), else none (the
+    optimizer's state holds them).
     """
 
     @owned
@@ -115,7 +117,7 @@ class WarmupScheduler(Scheduler):
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         """timm's per-update call, after update ``num_updates - 1``; ``metric`` (its loss) feeds the
         record and the adaptive warmup, which then sets the schedule's clock instead of ``num_updates``."""
-        loss = _seam.scalar("metric", metric) if (self.record or self.adaptive) is not None else metric
+        loss = _seam.scalar("metric", metric) if self.record is not None or self.adaptive is not None else metric
         if self.record is not None and not self.t_in_epochs:
             self.record.log_update(num_updates - 1, float(self.optimizer.param_groups[0]["lr"]), loss)
         if self.adaptive is not None:
@@ -159,38 +161,68 @@ class WarmupScheduler(Scheduler):
         return length + (first.warmup_steps if first.warmup_prefix and not first.cycle_warmup else 0)
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain data: the schedule, the base LRs and the last ``t`` the LRs were set for."""
-        return {
-            "schedule": _seam.schedules_data(self._writer.schedules),
-            "base_values": list(self._writer.bases),
-            "last_t": self.last_t,
-            "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
-        }
-
-    def _decode(self, state_dict: object) -> dict[str, Any]:
-        n = len(self.optimizer.param_groups)
-        state = _seam.decode(
-            state_dict,
+        """Plain data: the format version, the schedule, the base LRs and the last ``t`` the LRs were set for."""
+        return _seam.versioned(
             {
-                "schedule": _seam.schedules(n),
-                "base_values": _seam.numbers(n),
-                "last_t": _seam.number(low=0),
-                "adaptive": _seam.as_is,
-            },
+                "schedule": _seam.schedules_data(self._writer.schedules),
+                "base_values": list(self._writer.bases),
+                "last_t": self.last_t,
+                "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
+            }
         )
+
+    def _decode(
+        self,
+        state_dict: object,
+        extra: Mapping[str, _seam.Decoder] = {},
+        migrations: Mapping[int, _seam.Migration] = {},
+    ) -> dict[str, Any]:
+        n = len(self.optimizer.param_groups)
+        fields = {
+            "schedule": _seam.schedules(n),
+            "base_values": _seam.numbers(n),
+            "last_t": _seam.number(low=0),
+            "adaptive": _seam.as_is,
+        }
+        state = _seam.decode(state_dict, {**fields, **extra}, migrations)
         state["writer"] = self._writer.with_schedules(state["schedule"], state["base_values"])
-        _seam.adaptive_state(self.adaptive, state["schedule"])("adaptive", state["adaptive"])
+        _seam.adaptive_state(self.adaptive, state["schedule"], state[_seam.FORMAT_KEY])("adaptive", state["adaptive"])
         return state
 
-    def _apply(self, state: dict[str, Any]) -> None:
+    def _apply(self, state: dict[str, Any]) -> bool:
+        """Apply a decoded state; True if the groups held this scheduler's last LRs (see ``_seam.resume_values``)."""
+        held = self._writer.holds_last()
         _seam.restore_adaptive(self.adaptive, state["adaptive"], state["schedule"])
         self._writer, self.base_values, self.last_t = state["writer"], state["writer"].bases, state["last_t"]
         _seam.note_schedule(self.record, self._writer.schedules, self._writer.bases)
+        return held
+
+    def _noise(self, t: float) -> float:
+        """timm's noise factor at ``t`` (0 where none applies); a ``t`` timm cannot seed it from is refused."""
+        if not self._is_apply_noise(t):
+            return 0.0
+        try:
+            return self._calculate_noise(int(t) if float(t).is_integer() else t)
+        except (RuntimeError, OverflowError, TypeError) as error:
+            raise ValueError(f"'last_t' in a state dict: timm's noise cannot be drawn at t={t!r} ({error})") from None
+
+    def _values_at(self, writer: _seam.GroupWriter, t: float, noise: bool = True) -> list[float]:
+        """The LRs timm sets for ``t``: ``base * f(t)``, timm's noise, then each group's ``lr_scale``."""
+        values, drawn = writer.values_at(t), self._noise(t) if noise else 0.0
+        values = [v + v * drawn for v in values] if drawn else values  # timm's _add_noise
+        groups = self.optimizer.param_groups
+        return [value * group["lr_scale"] if "lr_scale" in group else value for group, value in zip(groups, values)]
+
+    def _resumed_lrs(self, state: dict[str, Any]) -> list[float]:
+        """The LRs at a decoded state's ``t`` (computed before any of it is applied)."""
+        return self._values_at(state["writer"], state["last_t"])
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the schedule, base LRs, ``t`` and adaptive state, all checked before any is applied."""
-        self._apply(self._decode(state_dict))
+        state = self._decode(state_dict)
+        lrs = self._resumed_lrs(state)
+        _seam.resume_values(self._apply(state), self._writer, lrs)
 
     @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
@@ -281,23 +313,40 @@ class PlateauWarmupScheduler(WarmupScheduler):
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the warmup and the plateau state (best metric, counters), all checked (the plateau state on
         a copy) before any of it is applied; the LRs the plateau had reached come from the optimizer's state."""
-        if not isinstance(state_dict, dict):
-            raise TypeError(f"expected a dict (a state_dict), got {type(state_dict).__name__}")
         n = len(self.optimizer.param_groups)
-        own = {k: v for k, v in state_dict.items() if k not in ("plateau", "restore_lr")}
-        extra = _seam.decode(
-            {k: state_dict.get(k) for k in ("plateau", "restore_lr")},
+        state = self._decode(
+            state_dict,
             {"plateau": _seam.torch_scheduler(self.plateau), "restore_lr": _seam.optional(_seam.numbers(n))},
+            {1: _drop_lrs},
         )
-        state = self._decode(own)
-        self._apply(state)
-        self.plateau.load_state_dict(extra["plateau"])
-        self.restore_lr = extra["restore_lr"]
+        lrs = self._resumed_lrs(state)
+        held = self._apply(state)
+        self.plateau.load_state_dict(state["plateau"])
+        self.restore_lr = state["restore_lr"]
+        _seam.resume_values(held, self._writer, lrs)
+
+    def _resumed_lrs(self, state: dict[str, Any]) -> list[float]:
+        """The LRs at the decoded state's ``t``: the warmup's; past it, the plateau's last (with that epoch's
+        noise), or the warmup's end if the plateau has not stepped."""
+        t, writer, plateau, restore = state["last_t"], state["writer"], state["plateau"], state["restore_lr"]
+        if t <= writer.schedules[0].warmup_steps:
+            return self._values_at(writer, t, noise=False)
+        if restore is not None:
+            noise = self._noise(t)
+            return [v + v * noise for v in restore]
+        if plateau["last_epoch"] == 0:
+            return self._values_at(writer, writer.schedules[0].warmup_steps, noise=False)
+        return [float(v) for v in plateau["_last_lr"]]
 
     def _rewrite(self) -> None:
         """In the warmup, the LRs of the current epoch; past it, the plateau's LRs stay as they are."""
         if self._in_warmup(self.last_t):
             super()._rewrite()
+
+
+def _drop_lrs(state: dict[str, Any]) -> dict[str, Any]:
+    """Format 1 to 2: release 39dcdd3 also saved the group LRs (``'lrs'``), which the optimizer's state holds."""
+    return {k: v for k, v in state.items() if k != "lrs"}
 
 
 # ---------------------------------------------------------------------------- the drop-in factory
@@ -328,6 +377,21 @@ def _check_factory_args(a: dict[str, Any]) -> None:
         _checks.numbers_nondecreasing("decay_milestones", a["decay_milestones"], low=0)
     if not a["step_on_epochs"]:
         integer("updates_per_epoch", a["updates_per_epoch"], low=1)
+
+
+def _check_warmup_fits(a: dict[str, Any], options: dict[str, Any]) -> None:
+    """A warmup longer than the run, refused under the caller's argument names and values."""
+    total = options.get("total_steps")
+    if total is None or options["warmup_steps"] <= total:
+        return
+    unit = "" if a["step_on_epochs"] else f" with updates_per_epoch={a['updates_per_epoch']} and step_on_epochs=False"
+    after = ", decay_after_warmup=True" if a["decay_after_warmup"] else ""
+    units = "epochs" if a["step_on_epochs"] else "updates"
+    raise ValueError(
+        f"warmup_epochs={a['warmup_epochs']} is longer than the run, num_epochs={a['num_epochs']}{after}{unit} "
+        f"({options['warmup_steps']:g} warmup {units} of {total:g}); use warmup_epochs <= num_epochs, or "
+        "warmup_prefix=True to put the warmup in front of the num_epochs"
+    )
 
 
 def _in_t_units(value: float | None, a: dict[str, Any]) -> float | None:
@@ -521,6 +585,7 @@ def create_scheduler_v2(
     }
     options = {"warmup_type": warmup_type if warmup_t else "none", "warmup_steps": warmup_t}
     options.update(_SCHED_OPTIONS[sched](a, t))
+    _check_warmup_fits(a, options)
     groups = optimizer.param_groups if isinstance(optimizer, Optimizer) else []
     bases = [_seam.read_value(g, "initial_lr" if "initial_lr" in g else "lr", i) for i, g in enumerate(groups)]
     schedules = _group_schedules(bases, a, options) if bases else None

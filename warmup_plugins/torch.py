@@ -6,7 +6,8 @@ when the first scheduler was created). Tensor LRs are filled in place, so ``torc
 does not recompile as the LR changes.
 
 Resume as with torch's own schedulers: ``load_state_dict`` restores the step, the bases and the
-schedule, and writes no LR; the LRs come from the optimizer's state dict, loaded before or after.
+schedule; the LRs come from the optimizer's state dict, loaded before or after. A scheduler built after
+``optimizer.load_state_dict`` (its LRs still those it wrote) also writes the loaded step's LRs.
 """
 
 from __future__ import annotations
@@ -148,20 +149,24 @@ class WarmupLR(LRScheduler):
         ]
 
     def state_dict(self) -> dict[str, Any]:
-        """Plain data: the step, the base LRs as floats and the schedule's fields."""
-        return {
-            "last_epoch": self.last_epoch,
-            "_step_count": self._step_count,
-            "base_lrs": list(self.base_lrs),
-            "schedule": _seam.schedules_data(self._writer.schedules),
-            "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
-        }
+        """Plain data: the format version, the step, the base LRs as floats and the schedule's fields."""
+        return _seam.versioned(
+            {
+                "last_epoch": self.last_epoch,
+                "_step_count": self._step_count,
+                "base_lrs": list(self.base_lrs),
+                "schedule": _seam.schedules_data(self._writer.schedules),
+                "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
+            }
+        )
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the step, base LRs, schedule and adaptive state (all checked before any is applied).
 
-        No LR is written: as with torch's schedulers, the LRs come from the optimizer's state dict.
+        If the param groups still hold exactly the LRs this scheduler last wrote (it was built after
+        ``optimizer.load_state_dict``), the loaded step's LRs are written; otherwise none are, as with torch's
+        schedulers: the LRs come from the optimizer's state dict, loaded before or after.
         """
         n = len(self.optimizer.param_groups)
         state = _seam.decode(
@@ -175,11 +180,12 @@ class WarmupLR(LRScheduler):
             },
         )
         writer = self._writer.with_schedules(state["schedule"], state["base_lrs"])
-        _seam.adaptive_state(self.adaptive, writer.schedules)("adaptive", state["adaptive"])
+        _seam.adaptive_state(self.adaptive, writer.schedules, state[_seam.FORMAT_KEY])("adaptive", state["adaptive"])
+        held = self._writer.holds_last()
         _seam.restore_adaptive(self.adaptive, state["adaptive"], writer.schedules)
         self._schedules, self._writer = writer.schedules, writer
         self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
-        self._last_lr = writer.values_at(max(self._clock(), 0))
+        self._last_lr = _seam.resume_values(held, writer, writer.values_at(max(self._clock(), 0)))
         _seam.note_schedule(self.record, writer.schedules, writer.bases)
 
     @owned
@@ -244,11 +250,13 @@ class WarmupParam:
         self._writer.write(self.step_index)
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "step_index": self.step_index,
-            "base_values": list(self.base_values),
-            "schedule": _seam.schedules_data(self._writer.schedules),
-        }
+        return _seam.versioned(
+            {
+                "step_index": self.step_index,
+                "base_values": list(self.base_values),
+                "schedule": _seam.schedules_data(self._writer.schedules),
+            }
+        )
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -341,19 +349,21 @@ class WithWarmup(LRScheduler):
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
-        return {
-            "last_epoch": self.last_epoch,
-            "_step_count": self._step_count,
-            "targets": list(self.targets),
-            "warmup": self.warmup.to_dict(),
-            "scheduler": self.scheduler.state_dict(),
-        }
+        return _seam.versioned(
+            {
+                "last_epoch": self.last_epoch,
+                "_step_count": self._step_count,
+                "targets": list(self.targets),
+                "warmup": self.warmup.to_dict(),
+                "scheduler": self.scheduler.state_dict(),
+            }
+        )
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the warmup and the wrapped scheduler's state, all checked before any is applied.
 
-        No LR is written: as with torch's schedulers, the LRs come from the optimizer's state dict.
+        LRs are written as by :meth:`WarmupLR.load_state_dict`: only if this scheduler wrote them last.
         """
         n = len(self.optimizer.param_groups)
         state = _seam.decode(
@@ -368,7 +378,11 @@ class WithWarmup(LRScheduler):
         )
         (warmup,) = state["warmup"]
         writer = self._writer.with_schedules(_seam.per_group(warmup, n), state["targets"])
+        held = self._writer.holds_last()
         self.scheduler.load_state_dict(state["scheduler"])  # checked on a copy: it cannot fail half-way
         self.warmup, self._writer = warmup, writer
         self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
+        # past the warmup, the LRs are those the wrapped scheduler last set (at W its step-0 LRs: the targets)
+        lrs = writer.values_at(self.last_epoch) if self.in_warmup else self.scheduler.get_last_lr()
+        _seam.resume_values(held, writer, [float(v) for v in lrs])
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]

@@ -329,3 +329,14 @@ def test_schedule_help_comes_from_field_metadata_and_names_every_accepted_value(
     warmup_steps, decay_type = dataclasses.fields(Fields)
     assert _field_help(warmup_steps) == "updates of warmup, 100%% at W"  # argparse formats help with %
     assert _field_help(decay_type).startswith("constant (default) or cosine; also linear, polynomial, tanh")
+
+
+@pytest.mark.parametrize("command", [["show"], ["plot", "--output", "lr.png"]])
+def test_a_base_lr_whose_lrs_overflow_is_refused_in_one_line(capsys, tmp_path, command):
+    """Issue 18: show printed an inf LR and exited 0; plot failed with "arange: cannot compute length"."""
+    if command[0] == "plot":
+        command = ["plot", "--output", tmp_path / "lr.png"]
+    status, out, err = run_main(capsys, *command, "--base-lr", "1e308", "--start-factor", "2")
+    assert status == 2 and out == ""
+    assert err.count("\n") == 1 and "--base-lr 1e+308 times the schedule's largest factor 2 exceeds" in err
+    assert not (tmp_path / "lr.png").exists()

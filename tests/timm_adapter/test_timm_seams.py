@@ -2,6 +2,7 @@
 errors under the caller's names, frozen groups, and plateau states checked before they are applied."""
 
 import math
+import re
 
 import pytest
 import torch
@@ -113,3 +114,41 @@ def test_a_bad_plateau_state_is_refused_and_changes_nothing():
     with pytest.raises(ValueError, match="mode"):
         scheduler.load_state_dict(state)
     assert (scheduler.state_dict(), [g["lr"] for g in opt.param_groups]) == before
+
+
+@pytest.mark.parametrize("t_in_epochs", [False, True])
+def test_a_bad_metric_is_named_on_the_first_update_with_a_record(t_in_epochs):
+    """Issue 18: an empty TrainingRecord is falsy, so the first step_update skipped the check and failed with
+    a bare "could not convert string to float"."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=0.1)
+    scheduler = WarmupScheduler(opt, warmup_steps=3, total_steps=9, t_in_epochs=t_in_epochs, record=True)
+    with pytest.raises(TypeError, match="metric must be a number or None, got str 'abc'"):
+        scheduler.step_update(1, metric="abc")
+
+
+@pytest.mark.parametrize(
+    ("lr", "kwargs", "names"),
+    [
+        (
+            0.1,
+            {"num_epochs": 1, "warmup_epochs": 3, "step_on_epochs": False, "updates_per_epoch": 5},
+            "warmup_epochs=3 is longer than the run, num_epochs=1 with updates_per_epoch=5 and step_on_epochs=False",
+        ),
+        (
+            0.0,
+            {"num_epochs": 1, "warmup_epochs": 3, "step_on_epochs": False, "updates_per_epoch": 5, "warmup_lr": 0},
+            "warmup_epochs=3 is longer than the run, num_epochs=1 with updates_per_epoch=5",
+        ),
+        (0.1, {"num_epochs": 2, "warmup_epochs": 3}, "warmup_epochs=3 is longer than the run, num_epochs=2 "),
+        (
+            0.1,
+            {"num_epochs": 2, "warmup_epochs": 3, "decay_after_warmup": True},
+            "num_epochs=2, decay_after_warmup=True",
+        ),
+    ],
+)
+def test_a_warmup_longer_than_the_run_is_named_as_the_caller_passed_it(lr, kwargs, names):
+    """Issue 18: the error named warmup_steps/total_steps/from_epochs, arguments the caller never passed."""
+    with pytest.raises(ValueError, match=re.escape(names)) as error:
+        create_scheduler_v2(sgd(lr), sched="cosine", min_lr=0.0, **kwargs)
+    assert "warmup_steps" not in str(error.value) and "from_epochs" not in str(error.value)

@@ -1,0 +1,86 @@
+"""States saved by earlier releases (``tests/fixtures/states/<release>/``) load and resume exactly.
+
+Each fixture holds the states a release saved after 3 updates (warmup), ``W``, 14 (decay) and 22 (after
+``T``); loaded with ``torch.load(weights_only=True)`` into today's schedulers, every later update must use
+the LR of today's uninterrupted run, bit for bit. The adaptive cases are in ``test_release_states_adaptive``.
+"""
+
+from __future__ import annotations
+
+import pathlib
+
+import pytest
+import torch
+
+from tests.fixtures.states.cases import CASES, RESUME_AT, N, run
+
+ROOT = pathlib.Path(__file__).parents[1] / "fixtures" / "states"
+RELEASES = sorted(p.name for p in ROOT.iterdir() if p.is_dir() and not p.name.startswith("_"))
+PLAIN = [c for c in CASES if not c.adaptive]
+
+
+def load(release: str, name: str) -> dict:
+    return torch.load(ROOT / release / f"{name}.pt", weights_only=True)
+
+
+def check_resumes(release: str, case) -> None:
+    expected, _ = run(case)
+    saved = load(release, case.name)
+    for at in RESUME_AT:
+        resumed, _ = run(case, at, N, state=saved["states"][at])
+        assert resumed == expected[at:], f"{release} {case.name} resumed after {at} updates"
+
+
+@pytest.mark.parametrize(
+    ("release", "case"),
+    [pytest.param(r, c, id=f"{c.name}-{r}") for r in RELEASES for c in PLAIN],
+)
+def test_a_saved_state_resumes_exactly(release, case):
+    check_resumes(release, case)
+
+
+@pytest.mark.parametrize("release", RELEASES)
+def test_every_case_has_a_fixture(release):
+    assert sorted(p.stem for p in (ROOT / release).glob("*.pt")) == sorted(c.name for c in CASES)
+
+
+def test_every_state_carries_this_release_format():
+    from warmup_plugins._seam import FORMAT, FORMAT_KEY
+
+    for case in CASES:
+        state = load(f"format{FORMAT}", case.name)["states"][RESUME_AT[0]]["scheduler"]
+        assert state[FORMAT_KEY] == FORMAT, case.name
+        if "scheduler" in state:  # WithWarmup: the wrapped torch scheduler's own state stays torch's
+            assert FORMAT_KEY not in state["scheduler"]
+
+
+@pytest.mark.parametrize("version", [3, 0, "2", 2.0, True, None])
+def test_a_state_of_an_unknown_format_is_refused_before_anything_changes(version):
+    case = next(c for c in CASES if c.name == "timm_factory_plateau")
+    _, opt, sched = case.build()
+    state = sched.state_dict()
+    before = (sched.state_dict(), [g["lr"] for g in opt.param_groups])
+    with pytest.raises(ValueError, match=r"format_version=.*reads state formats 1 to 2.*newer release.*upgrade"):
+        sched.load_state_dict({**state, "format_version": version})
+    assert (sched.state_dict(), [g["lr"] for g in opt.param_groups]) == before
+
+
+def test_an_old_state_that_cannot_be_migrated_names_the_release_that_wrote_it():
+    case = next(c for c in CASES if c.name == "torch_warmuplr")
+    state = dict(load("7bf4816", case.name)["states"][RESUME_AT[1]]["scheduler"], warmup_lr=0.1)
+    _, _, sched = case.build()
+    with pytest.raises(
+        KeyError,
+        match=r"unexpected keys \['warmup_lr'\]; this state \(format 1\) was written by a "
+        r"release before state format versions \(warmup_plugins 0.1.0 up to commit 7bf4816\)",
+    ):
+        sched.load_state_dict(state)
+
+
+def test_a_39dcdd3_plateau_state_is_migrated():
+    """Issue 18: refused with "missing keys [], unexpected keys ['lrs']"; its LRs are the optimizer's."""
+    state = load("39dcdd3", "timm_factory_plateau")["states"][14]["scheduler"]
+    assert "lrs" in state and "format_version" not in state
+    _, _, sched = next(c for c in CASES if c.name == "timm_factory_plateau").build()
+    sched.load_state_dict(state)
+    assert sched.plateau.state_dict() == state["plateau"]
