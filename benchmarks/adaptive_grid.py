@@ -331,8 +331,8 @@ def repeat_in_second_process(args: argparse.Namespace, setup: str, peak: float, 
     }
 
 
-def render(result: dict) -> str:
-    """RESULTS.md, every number from ``result``."""
+def render(result: dict, ddp: dict | None = None) -> str:
+    """RESULTS.md, every number from ``result`` (and ``ddp``, ``adaptive_ddp_cost.json``, when given)."""
     env = result["environment"]
     mark = {True: "met", False: "**missed**", None: "n/a"}
     lines = [
@@ -402,6 +402,15 @@ def render(result: dict) -> str:
                 f"| {c['setup']} | {c['step_ms']:.1f} | {c['scheduler_ms']:.2f} | {100 * c['fraction']:.2f}% |"
             )
         lines.append("")
+    if ddp is not None:
+        lines += [
+            "## DDP cost",
+            "",
+            f"`reduce_signals` ({ddp['backend']}, {ddp['world_size']} ranks, this CPU; from "
+            f"`adaptive_ddp_cost.json`): median {ddp['median_ms']:.3f} ms per warmup update over "
+            f"{ddp['rounds']} calls, once per update during the warmup only.",
+            "",
+        ]
     return "\n".join(lines)
 
 
@@ -435,6 +444,17 @@ def plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def rerender(folder: Path) -> str:
+    """Write ``folder/RESULTS.md`` again from ``adaptive_grid.json`` (and ``adaptive_ddp_cost.json``)."""
+    result = json.loads((folder / "adaptive_grid.json").read_text())
+    ddp_path = folder / "adaptive_ddp_cost.json"
+    ddp = json.loads(ddp_path.read_text()) if ddp_path.exists() else None
+    text = render(result, ddp)
+    (folder / "RESULTS.md").write_text(text)
+    plot(result, folder / "adaptive_grid.png")
+    return text
+
+
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="CIFAR-10 root (ImageFolder train/test)")
@@ -452,6 +472,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument("--no-repeat", action="store_true", help="skip the second-process repeat")
     parser.add_argument("--quick", action="store_true", help="synthetic data, tiny: a smoke run")
+    parser.add_argument("--render", type=Path, default=None, help="only re-write RESULTS.md/PNG from this folder")
     args = parser.parse_args(argv)
     # the CPU subset (documented in RESULTS.md): the two seed-CNN set-ups, peaks 0.01 and 0.03, six methods + lr_find
     subset_methods = [
@@ -475,8 +496,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     return args
 
 
-def main(argv: list[str] | None = None) -> dict:
+def main(argv: list[str] | None = None) -> dict | None:
     args = parse(argv)
+    if args.render is not None:
+        print(rerender(args.render))
+        return None
     if args.threads:
         torch.set_num_threads(args.threads)
     if args.data is None and not args.quick:
