@@ -347,10 +347,21 @@ def render(result: dict, ddp: dict | None = None) -> str:
         f"Not run here: {', '.join(n for n in SETUPS if n not in result['setups']) or 'none'}.",
         "",
     ]
+    for m in result.get("merged", []):
+        lines += [
+            f"Merged from a second invocation (git `{m['git']}`, {m['minutes']:.1f} min): {', '.join(m['methods'])} "
+            f"on {', '.join(m['setups'])}.",
+            "",
+        ]
     for name, s in result["setups"].items():
         lines += [
             f"## {name} ({'held out' if s['held_out'] else 'development'}): {s['images']} images, "
             f"{s['epochs']} epochs x {s['steps_per_epoch']} updates, {s['test_images']} test images",
+            "",
+        ]
+        run = sorted({m for cell in s["cells"].values() for m in cell}, key=METHODS.index)
+        lines += [
+            f"Methods run: {', '.join(run)}; not run: {', '.join(m for m in METHODS if m not in run) or 'none'}.",
             "",
         ]
         lines += [
@@ -444,9 +455,29 @@ def plot(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+def merge(result: dict, extra: dict) -> None:
+    """Add the runs of a second invocation (other methods, the same code and set-ups) to ``result``; re-judge."""
+    for name, setup in extra["setups"].items():
+        cells = result["setups"][name]["cells"]
+        for peak, methods in setup["cells"].items():
+            cells.setdefault(peak, {}).update(methods)
+        result["setups"][name]["judged"] = judge(cells)
+    result.setdefault("merged", []).append(
+        {
+            "setups": list(extra["setups"]),
+            "methods": extra["config"]["methods"],
+            "git": extra["environment"]["git_commit"],
+            "minutes": extra["wall_seconds"] / 60,
+        }
+    )
+
+
 def rerender(folder: Path) -> str:
-    """Write ``folder/RESULTS.md`` again from ``adaptive_grid.json`` (and ``adaptive_ddp_cost.json``)."""
+    """Write ``folder/RESULTS.md`` again from ``adaptive_grid.json``, merged with any ``adaptive_grid_extra*.json``
+    and ``adaptive_ddp_cost.json``."""
     result = json.loads((folder / "adaptive_grid.json").read_text())
+    for path in sorted(folder.glob("adaptive_grid_extra*.json")):
+        merge(result, json.loads(path.read_text()))
     ddp_path = folder / "adaptive_ddp_cost.json"
     ddp = json.loads(ddp_path.read_text()) if ddp_path.exists() else None
     text = render(result, ddp)
