@@ -65,7 +65,6 @@ from typing import Any
 
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
-from .distributed import reduce_signals
 from .update_size import UpdateSize
 
 __all__ = ["AdaptiveWarmup"]
@@ -308,6 +307,8 @@ class AdaptiveWarmup(_PeakWatch, _StateDict):
         loss, grad_norm = _plain(loss), _plain(grad_norm)
         self.updates += 1
         if self.warmup_done_at is None:
+            from .distributed import reduce_signals  # imports torch: not at package import
+
             size = self._measure()
             loss, grad_norm, size = reduce_signals(loss, grad_norm, size, self._device())
             self._warmup_step(loss, grad_norm, size)
