@@ -47,7 +47,7 @@ from .core.decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
 from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
-from .extensions.adaptive import AdaptiveWarmup, _bind_adaptive
+from .extensions.adaptive import AdaptiveWarmup, _bind_adaptive, _claim_adaptive
 from .extensions.untuned import UNTUNED_TYPES, _resolve_untuned
 from .monitoring.record import TrainingRecord
 
@@ -309,6 +309,7 @@ class WarmupCallback(Callback):
         super().__init__()
         if adaptive is not None and not isinstance(adaptive, AdaptiveWarmup):
             raise TypeError(f"{_OWNER}: adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
+        _claim_adaptive(adaptive, self)
         self.adaptive = adaptive
         self._adaptive_start = None if adaptive is None else adaptive.state_dict()  # every fit starts from it
         self.record = TrainingRecord(meta={"adapter": "fastai"}) if _checks.boolean("record", record) else None
@@ -382,6 +383,12 @@ class WarmupCallback(Callback):
         skip = [cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch)]
         start_epoch = skip[0]._skip_to if skip else 0
         saved = writer.groups[0].get(_ADAPTIVE_KEY) if start_epoch else None
+        if start_epoch and saved is None:
+            raise ValueError(
+                f"{_OWNER}: fit(start_epoch={start_epoch}) resumes, but the optimizer holds no adaptive warmup state "
+                "(the checkpoint was saved without the optimizer's state): save with learn.save(..., with_opt=True) "
+                "or SaveModelCallback(with_opt=True), or start the fit from epoch 0"
+            )
         state = self._adaptive_start if saved is None else saved
         expected = start_epoch * fit.n_iter // fit.accumulate
         if saved is not None and saved.get("updates", expected) != expected:

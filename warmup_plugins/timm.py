@@ -104,7 +104,7 @@ class WarmupScheduler(Scheduler):
         bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(self.base_values)]
         self._writer = _seam.GroupWriter(optimizer, "lr", bases, schedules)
         self.base_values = bases
-        self.adaptive = _bind_adaptive(adaptive, _seam.shared(schedules), groups)
+        self.adaptive = _bind_adaptive(adaptive, _seam.shared(schedules), groups, owner=self)
         self.record = _seam.new_record(record, "timm", schedules, bases)
         self.last_t: float = 0
         self.update_groups(self._get_lr(0))

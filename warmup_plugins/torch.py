@@ -76,7 +76,7 @@ class WarmupLR(LRScheduler):
                 f"an adaptive warmup cannot start at last_epoch={last_epoch}: its clock depends on the losses "
                 "seen; resume it with load_state_dict"
             )
-        self.adaptive = _bind_adaptive(adaptive, _seam.shared(self._schedules), groups)
+        self.adaptive = _bind_adaptive(adaptive, _seam.shared(self._schedules), groups, owner=self)
         self.record = _seam.new_record(record, "torch", self._schedules, [])
         super().__init__(optimizer, last_epoch)  # sets base_lrs from 'initial_lr', then _initial_step
         _seam.note_schedule(self.record, self._schedules, self.base_lrs)

@@ -261,7 +261,8 @@ def test_reusing_one_adaptive_warmup_in_a_second_scheduler_is_refused():
         WarmupLR(torch.optim.SGD(tiny_model().parameters(), lr=0.1), SCHED, adaptive=ada)
     fresh = AdaptiveWarmup()
     WarmupLR(torch.optim.SGD(tiny_model().parameters(), lr=0.1), SCHED, adaptive=fresh)
-    WarmupLR(torch.optim.SGD(tiny_model().parameters(), lr=0.1), SCHED, adaptive=fresh)  # unused yet: fine
+    with pytest.raises(ValueError, match="another scheduler"):  # unused yet: still one clock for two (issue 19)
+        WarmupLR(torch.optim.SGD(tiny_model().parameters(), lr=0.1), SCHED, adaptive=fresh)
 
 
 def test_everything_pickles():

@@ -43,11 +43,18 @@ to end at the cap). After it the decay runs over the remaining updates,
 ends at ``T``. The warmup length a run really took is ``warmup_done_at`` (also kept in a training
 record's ``meta['warmup_updates']``, with :meth:`report` in ``meta['adaptive']``).
 
+An update that moved no weight (a ``GradScaler`` skip, zero gradients) or that brings neither a loss nor a
+measurement gives no evidence: the clock advances by one (the nominal pace, never ``max_rate``), counted in
+``skips``. Under ``torch.distributed`` the signals are reduced over the ranks once per warmup update (the mean
+loss and gradient norm, the largest update size; one ``all_gather`` of 6 float64 per rank), so every rank
+takes the same decision.
+
 Everything is plain arithmetic on the observed values: the same feedback gives the same clock, and
-the state dict resumes it exactly. The state dict is plain data, plus, while a warmup measures
-update sizes, ``'snapshot'``: the weights after the last update (tensors; ``torch.load(weights_only=True)``
-restores them), which the next measurement needs. One ``AdaptiveWarmup`` serves one scheduler:
-binding one that already ran to another optimizer's parameters raises.
+the state dict (plain numbers, format ``'version'`` 3) resumes it exactly. The weight snapshot the next
+measurement needs is not saved: it is re-taken from the parameters when the state is loaded, so load the
+model first (as hosts do: model, optimizer, then scheduler). At most one copy of the weights is held, only
+during the warmup. One ``AdaptiveWarmup`` serves one scheduler: a second scheduler (or callback) given it
+raises at construction.
 """
 
 from __future__ import annotations
@@ -72,6 +79,7 @@ _STATE = (
     "holds",
     "rollbacks",
     "size_holds",
+    "skips",
     "rate",
     "last_update_size",
     "probing",
@@ -84,6 +92,7 @@ _STATE = (
     "peak_factor",
 )
 _BISECTIONS = 48
+STATE_VERSION = 3  # of the adaptive sub-state: 39dcdd3 (1), 7bf4816 (2, with a weight snapshot), this (3)
 
 
 class _PeakWatch:
@@ -119,7 +128,7 @@ class _PeakWatch:
 
 
 class _StateDict:
-    """An ``AdaptiveWarmup``'s report and state dict: plain data, plus the weight snapshot (tensors or None)."""
+    """An ``AdaptiveWarmup``'s report and state dict (plain numbers)."""
 
     _sizes: UpdateSize | None
     _warmup: float
@@ -133,6 +142,7 @@ class _StateDict:
             "holds": self.holds,
             "rollbacks": self.rollbacks,
             "size_holds": self.size_holds,
+            "skips": self.skips,
             "stalls": self.stalls,
             "peak_too_high_at": self.peak_too_high_at,
             "suggested_peak_factor": self.suggested_peak_factor,
@@ -141,33 +151,57 @@ class _StateDict:
 
     def check_state(self, state: object, schedule: WarmupSchedule) -> None:
         """Raise as ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing (a dry run on
-        a fresh instance measuring the same parameters)."""
-        trial = AdaptiveWarmup().bind(schedule)
-        trial._sizes = None if self._sizes is None else UpdateSize(self._sizes.groups)  # checks the snapshot
-        trial.load_state_dict(state)  # type: ignore[arg-type]
+        a fresh instance that measures nothing)."""
+        AdaptiveWarmup().bind(schedule).load_state_dict(state)  # type: ignore[arg-type]
 
     def state_dict(self) -> dict[str, Any]:
-        """The settings and the running state (plain data), and ``'snapshot'`` (tensors or None)."""
-        state = asdict(self)
-        state["snapshot"] = None if self._sizes is None else self._sizes.snapshot_state()
-        return state
+        """The settings and the running state: plain numbers (a few hundred bytes, whatever the model size),
+        with the sub-state's format under ``'version'``."""
+        return {**asdict(self), "version": STATE_VERSION}
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        if not isinstance(state, dict):
-            raise TypeError(f"AdaptiveWarmup.load_state_dict: expected a dict, got {type(state).__name__}")
-        expected = {*asdict(self), "snapshot"}
+        """Restore a state of this format, or of 7bf4816's (its weight snapshot dropped). The weight snapshot the
+        next measurement needs is re-taken from the parameters as they are now: load the model first (as the
+        hosts do: model, optimizer, then scheduler) and the resume is exact."""
+        state = _migrate(state)
+        expected = set(asdict(self))
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         if missing or extra:
             raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        settings_names = expected - set(_STATE) - {"snapshot"}
+        settings_names = expected - set(_STATE)
         settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
         running = _check_running(state)
-        if self._sizes is not None:
-            self._sizes.load_snapshot(state["snapshot"])
         for name in settings_names:
             setattr(self, name, getattr(settings, name))
         for name, value in running.items():
             setattr(self, name, value)
+        self._sizes_release()
+        if self._measuring and (self.updates + 1) % self.measure_every == 0:
+            self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
+
+
+def _migrate(state: object) -> dict[str, Any]:
+    """A saved adaptive state in today's keys (no ``'version'``): 7bf4816's loses its weight snapshot (re-taken
+    from the loaded parameters); 39dcdd3's (another rule) is refused."""
+    if not isinstance(state, dict):
+        raise TypeError(f"AdaptiveWarmup.load_state_dict: expected a dict, got {type(state).__name__}")
+    state = dict(state)
+    version = state.pop("version", None)
+    if version is None and {"burn_in", "stable_seen"} <= set(state):
+        raise ValueError(
+            "AdaptiveWarmup.load_state_dict: this adaptive state was saved by release 39dcdd3, whose warmup followed "
+            "another rule that cannot be continued exactly; resume from the model and optimizer with a new "
+            "AdaptiveWarmup(), or finish the run with the release that saved it"
+        )
+    if version is None:
+        state.pop("snapshot", None)  # 7bf4816: the weights after the last update, re-taken from the loaded model
+        state.setdefault("skips", 0)
+    elif version != STATE_VERSION:
+        raise ValueError(
+            f"AdaptiveWarmup.load_state_dict: unknown adaptive state version {version!r} (this release reads "
+            f"{STATE_VERSION} and the unversioned 7bf4816 states); load it with the release that saved it"
+        )
+    return state
 
 
 @dataclass
@@ -198,6 +232,7 @@ class AdaptiveWarmup(_PeakWatch, _StateDict):
     holds: int = field(default=0, init=False)
     rollbacks: int = field(default=0, init=False)
     size_holds: int = field(default=0, init=False)
+    skips: int = field(default=0, init=False)
     rate: float = field(default=1.0, init=False)
     last_update_size: float | None = field(default=None, init=False)
     probing: bool = field(default=False, init=False)
@@ -264,19 +299,40 @@ class AdaptiveWarmup(_PeakWatch, _StateDict):
 
     # ------------------------------------------------------------------ the clock
     def observe(self, loss: float | None = None, grad_norm: float | None = None) -> float:
-        """Record one finished update's loss and gradient norm; return the clock for the next update."""
+        """Record one finished update's loss and gradient norm; return the clock for the next update.
+
+        Under ``torch.distributed`` every rank passes its own values; during the warmup they are reduced
+        (the mean loss and gradient norm, the largest update size) in one all-reduce, so every rank takes
+        the same decision."""
         loss, grad_norm = _plain(loss), _plain(grad_norm)
         self.updates += 1
         if self.warmup_done_at is None:
-            self._warmup_step(loss, grad_norm)
+            from .distributed import reduce_signals  # imports torch: not at package import
+
+            size = self._measure()
+            loss, grad_norm, size = reduce_signals(loss, grad_norm, size, self._device())
+            self._warmup_step(loss, grad_norm, size)
         else:
             self.clock = self._decay_clock()
         return self.clock
 
-    def _warmup_step(self, loss: float | None, grad_norm: float | None) -> None:
-        verdict = self._judge(loss, grad_norm)
-        size = self._measure()
+    def _device(self) -> object:
+        return None if self._sizes is None else self._sizes.groups[0][0].device
+
+    def _warmup_step(self, loss: float | None, grad_norm: float | None, size: float | None) -> None:
         before = self.clock
+        if size == 0 or (size is None and loss is None and grad_norm is None):
+            # no weight moved (a GradScaler skip, zero gradients) or nothing observed: no evidence
+            self.skips += 1
+            self.clock = min(self._warmup, self.clock + 1)
+        else:
+            self._judged_step(self._judge(loss, grad_norm), size)
+            self._check_stall(before)
+        self.clock = max(self.clock, self._floor())
+        if self.warmup_done_at is None and self.clock >= self._warmup:
+            self._finish(self._warmup)
+
+    def _judged_step(self, verdict: str, size: float | None) -> None:
         if self.probing:
             self._probe_step(verdict, size)
         elif verdict == "severe":
@@ -291,10 +347,6 @@ class AdaptiveWarmup(_PeakWatch, _StateDict):
                 self.rate = self._rate(size)
                 self.size_holds += self.rate == 0
             self.clock = min(self._warmup, self.clock + self.rate)
-        self._check_stall(before)
-        self.clock = max(self.clock, self._floor())
-        if self.warmup_done_at is None and self.clock >= self._warmup:
-            self._finish(self._warmup)
 
     def _floor(self) -> float:
         """The slowest clock allowed: the nominal warmup shape, started at update ``W`` and stretched to end
@@ -421,7 +473,7 @@ def _check_running(state: dict[str, Any]) -> dict[str, Any]:
     """The running state of a saved ``AdaptiveWarmup``, checked (counts are ints >= 0, the clock a number >= 0)."""
     out: dict[str, Any] = {"clock": _checks.number("clock", state["clock"], low=0)}
     out["rate"] = _checks.number("rate", state["rate"], low=0)
-    for name in ("updates", "holds", "rollbacks", "size_holds", "stalls"):
+    for name in ("updates", "holds", "rollbacks", "size_holds", "skips", "stalls"):
         out[name] = _checks.integer(name, state[name], low=0)
     out["probing"] = _checks.boolean("probing", state["probing"])
     for name in ("warmup_done_at", "peak_too_high_at"):
@@ -452,9 +504,28 @@ def _ema(current: float | None, value: float | None, beta: float) -> float | Non
     return value if current is None else beta * current + (1 - beta) * value
 
 
-def _bind_adaptive(adaptive: object, schedule: object, param_groups: object = None) -> AdaptiveWarmup | None:
+def _claim_adaptive(adaptive: object, owner: object) -> None:
+    """Make ``owner`` (a scheduler or callback) the one user of ``adaptive``: a second one raises."""
+    if adaptive is None:
+        return
+    if not isinstance(adaptive, AdaptiveWarmup):
+        raise TypeError(f"adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
+    taken = getattr(adaptive, "_owner", None)
+    if taken is not None and taken != id(owner):
+        raise ValueError(
+            "this AdaptiveWarmup already serves another scheduler (one clock cannot follow two): give each "
+            "scheduler a new AdaptiveWarmup(...)"
+        )
+    adaptive._owner = id(owner)  # type: ignore[attr-defined]
+
+
+def _bind_adaptive(
+    adaptive: object, schedule: object, param_groups: object = None, owner: object = None
+) -> AdaptiveWarmup | None:
     """``adaptive`` bound to the adapter's schedule (and optimizer ``param_groups``), or None; a clear
-    error for anything else, and for an adaptive warmup that already ran with other parameters."""
+    error for anything else, and for an adaptive warmup that serves another scheduler (``owner``, when given)."""
+    if owner is not None:
+        _claim_adaptive(adaptive, owner)
     if adaptive is None:
         return None
     if not isinstance(adaptive, AdaptiveWarmup):

@@ -32,7 +32,7 @@ import torch
 
 from ..core import _checks
 
-__all__ = ["SCALING_RULES", "current_world_size", "global_batch_size", "scale_lr"]
+__all__ = ["SCALING_RULES", "current_world_size", "global_batch_size", "reduce_signals", "scale_lr"]
 
 SCALING_RULES: tuple[str, ...] = ("linear", "sqrt")
 
@@ -87,3 +87,33 @@ def scale_lr(
             "is not a finite float"
         )
     return scaled
+
+
+def reduce_signals(
+    loss: float | None, grad_norm: float | None, size: float | None, device: object = None
+) -> tuple[float | None, float | None, float | None]:
+    """One update's adaptive-warmup signals, the same on every rank: the mean loss and gradient norm over the
+    ranks that gave one, the largest update size (None where no rank gave one). Under an initialized
+    ``torch.distributed`` group of more than one process it costs one ``all_gather`` of 3 float64 per rank
+    (``None`` sent as NaN-free flags); without one, the values come back as given.
+
+    ``device`` is where the parameters live (the current CUDA device under NCCL)."""
+    if current_world_size() == 1:
+        return loss, grad_norm, size
+    distributed = torch.distributed
+    if distributed.get_backend() == "nccl":
+        device = torch.device("cuda", torch.cuda.current_device())
+    mine = [math.nan if v is None else float(v) for v in (loss, grad_norm, size)]
+    given = [v is not None for v in (loss, grad_norm, size)]
+    packed = torch.tensor(mine + [float(g) for g in given], dtype=torch.float64, device=device or "cpu")
+    gathered = [torch.empty_like(packed) for _ in range(distributed.get_world_size())]
+    distributed.all_gather(gathered, packed)
+    rows = torch.stack(gathered).cpu().tolist()  # the same rows in the same order on every rank
+    losses = [r[0] for r in rows if r[3]]
+    norms = [r[1] for r in rows if r[4]]
+    sizes = [r[2] for r in rows if r[5]]
+    return (
+        math.fsum(losses) / len(losses) if losses else None,
+        math.fsum(norms) / len(norms) if norms else None,
+        max(sizes) if sizes else None,
+    )

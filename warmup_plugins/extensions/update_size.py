@@ -2,10 +2,14 @@
 
 For a param group with tensors ``w_i``, the update from the previous snapshot ``p_i`` is
 ``r = sqrt(sum ||w_i - p_i||^2) / sqrt(sum ||w_i||^2)`` (a plain ratio, no unit); :meth:`measure`
-returns the largest ``r`` over the groups and takes a new snapshot. It costs per update, all
-batched with ``torch._foreach_*`` (one kernel launch per op and device, no Python loop over
+returns the largest ``r`` over the groups and takes a new snapshot. A group whose weights are near zero (a
+zero-initialised bias group) is measured against ``max(||w||, ||W|| * sqrt(n / N))``, the norm it would have at
+the whole model's RMS weight (``W`` all weights, ``N`` their count, ``n`` the group's), so it cannot hold the
+warmup. It costs per update, all batched with ``torch._foreach_*`` (one kernel launch per op and device, no
+Python loop over
 tensors): one in-place subtraction, two norms, one copy, and one host sync for the one scalar.
-The snapshot is a copy of the weights (the model's size again in memory).
+The snapshot is a copy of the weights (the model's size again in memory), held only during the warmup and
+never in a state dict.
 """
 
 from __future__ import annotations
@@ -76,42 +80,22 @@ class UpdateSize:
         if self.snapshot is None:
             self.take_snapshot()
             return None
-        ratios = []
+        steps, sizes, counts = [], [], []
         with torch.no_grad():
             for prev, group in zip(self.snapshot, self.groups):
                 weights = [t.detach() for t in group]
                 torch._foreach_sub_(prev, weights)  # prev := prev - w = -(the update)
-                step = _total_norm(torch._foreach_norm(prev))
-                size = _total_norm(torch._foreach_norm(weights))
-                ratios.append(torch.where(size > 0, step / size, torch.where(step > 0, torch.inf, 0.0)))
+                steps.append(_total_norm(torch._foreach_norm(prev)))
+                sizes.append(_total_norm(torch._foreach_norm(weights)))
+                counts.append(sum(t.numel() for t in weights))
                 torch._foreach_copy_(prev, weights)
-            device = ratios[0].device
-            return float(torch.stack([r.to(device) for r in ratios]).max().item())  # the one host sync
-
-    def snapshot_state(self) -> list[torch.Tensor] | None:
-        """The snapshot as one flat list of tensors (for a state dict), or None."""
-        if self.snapshot is None:
-            return None
-        return [t.detach().clone() for group in self.snapshot for t in group]
-
-    def load_snapshot(self, tensors: Sequence[torch.Tensor] | None) -> None:
-        """Restore a snapshot saved by :meth:`snapshot_state`; shapes must match the groups."""
-        import torch
-
-        if tensors is None:
-            self.snapshot = None
-            return
-        flat = [t for group in self.groups for t in group]
-        if not isinstance(tensors, (list, tuple)) or len(tensors) != len(flat):
-            count = len(tensors) if isinstance(tensors, (list, tuple)) else type(tensors).__name__
-            raise ValueError(f"snapshot: expected a list of {len(flat)} tensors (one per parameter), got {count}")
-        for i, (saved, param) in enumerate(zip(tensors, flat)):
-            if not isinstance(saved, torch.Tensor) or saved.shape != param.shape:
-                shape = getattr(saved, "shape", type(saved).__name__)
-                raise ValueError(f"snapshot[{i}]: expected a tensor of shape {tuple(param.shape)}, got {shape}")
-        with torch.no_grad():
-            copies = iter([saved.to(param.device, param.dtype).clone() for saved, param in zip(tensors, flat)])
-        self.snapshot = [[next(copies) for _ in group] for group in self.groups]
+            device = steps[0].device
+            step, size = torch.stack([s.to(device) for s in steps]), torch.stack([s.to(device) for s in sizes])
+            numel = torch.tensor(counts, dtype=size.dtype, device=device)
+            # a group is measured against its norm, but at least the norm it would have at the model's RMS weight
+            scale = torch.maximum(size, torch.linalg.vector_norm(size) * torch.sqrt(numel / numel.sum()))
+            ratios = torch.where(scale > 0, step / scale, torch.where(step > 0, torch.inf, 0.0))
+            return float(ratios.max().item())  # the one host sync
 
 
 def _total_norm(norms: Sequence[torch.Tensor]) -> torch.Tensor:

@@ -1,0 +1,49 @@
+"""``benchmarks.adaptive_grid``'s statistics and target marking, on planted accuracies (no training)."""
+
+import math
+
+import pytest
+
+from benchmarks import adaptive_grid as grid
+
+
+def runs(*accs):
+    return [{"accuracy": a, "seed": i} for i, a in enumerate(accs)]
+
+
+def test_the_paired_interval_is_t_based_and_can_fail():
+    out = grid.paired_interval([50.0, 52.0, 54.0], [50.0, 51.0, 52.0])  # differences 0, 1, 2
+    assert out["mean"] == 1.0
+    assert out["low"] == pytest.approx(1.0 - 4.303 * 1.0 / math.sqrt(3))  # std 1, t(2) = 4.303
+    assert out["low"] < -1  # three seeds this spread: not within noise, although the mean is +1
+    exact = grid.paired_interval([50.0, 51.0, 52.0], [50.0, 51.0, 52.0])
+    assert exact["low"] == exact["high"] == 0.0
+
+
+def test_targets_a_and_b_are_marked_per_cell():
+    cells = {
+        "0.01": {"none": runs(55, 56, 57), "linear 5": runs(60, 61, 62), "adaptive from 5": runs(60.2, 61.1, 62.0)},
+        "0.03": {"none": runs(40, 41, 42), "linear 5": runs(50, 51, 52), "adaptive from 5": runs(57, 58, 59)},
+    }
+    judged = grid.judge(cells)
+    low, high = judged["0.01"], judged["0.03"]
+    assert not low["too_high"] and low["targets"]["adaptive from 5"]["b"] is None
+    assert low["targets"]["adaptive from 5"]["a_met"]
+    assert high["too_high"]  # every fixed warmup at 0.03 loses >= 3 points against 0.01's best (61)
+    b = high["targets"]["adaptive from 5"]["b"]
+    assert b["recovered"] == pytest.approx((58 - 51) / (61 - 51)) and b["met"]
+    cells["0.03"]["adaptive from 5"] = runs(51, 52, 53)
+    assert not grid.judge(cells)["0.03"]["targets"]["adaptive from 5"]["b"]["met"]  # 10% recovered
+
+
+def test_quick_run_writes_json_results_and_figure(tmp_path):
+    import json
+
+    argv = ["--quick", "--out", str(tmp_path), "--peaks", "0.01", "0.03", "--methods", "linear 5", "adaptive from 5"]
+    grid.main([*argv, "--no-repeat", "--cost-rounds", "0", "--threads", "1"])
+    data = json.loads((tmp_path / "adaptive_grid.json").read_text())
+    assert (tmp_path / "RESULTS.md").read_text() == grid.render(data)
+    assert (tmp_path / "adaptive_grid.png").stat().st_size > 0
+    judged = data["setups"]["cnn-3k"]["judged"]["0.01"]
+    assert judged["targets"]["adaptive from 5"]["nominal"] == "linear 5"
+    assert len(data["setups"]["cnn-3k"]["cells"]["0.03"]["adaptive from 5"]) == 2  # two seeds in --quick
