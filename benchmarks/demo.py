@@ -215,6 +215,7 @@ def main(argv: list[str] | None = None) -> dict:
     warnings.filterwarnings("ignore", "`torch.jit.script` is deprecated", FutureWarning)  # fastai's import, not ours
     args.cpu_size = (args.size or ("full" if torch.device(args.device).type == "cuda" else "cpu")) == "cpu"
     start = time.perf_counter()
+    load_average = os.getloadavg() if hasattr(os, "getloadavg") else None  # the cores may be shared: say so
     root = find_or_download(args.data, args.cache)
     print(f"data {root}; decoded arrays cached in {cached_arrays_path(root, args.cache)}")
     train, test = load_cifar10(root, args.device, cache=args.cache)
@@ -243,6 +244,7 @@ def main(argv: list[str] | None = None) -> dict:
         "config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()},
         "models": results,
         "wall_seconds": time.perf_counter() - start,
+        "load_average": load_average,
         "pass": all(m["cross_check"]["pass"] for m in results.values()),
     }
     path = save_result(result, args.out, "demo", quick=False)

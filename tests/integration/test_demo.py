@@ -12,7 +12,7 @@ import torch
 pytest.importorskip("timm")
 pytest.importorskip("fastai")
 
-from benchmarks import cifar10, demo, sweep
+from benchmarks import cifar10, demo, demo_report, sweep
 from benchmarks.data import find_or_download
 
 CIFAR10_ROOT = os.environ.get("CIFAR10_ROOT")
@@ -52,6 +52,9 @@ def test_demo_prints_its_table_and_draws_its_figure(tmp_path, capsys):
     assert (out / "demo.png").stat().st_size > 10_000
     assert json.loads((out / "demo.json").read_text())["environment"]["device"].startswith("CPU")
     assert [p.suffix for p in cache.iterdir()] == [".npz"]  # the decoded arrays: in the cache, not the data
+    report = demo_report.main(["--json", str(out / "demo.json"), "--out", str(out / "demo.md")]).read_text()
+    assert "| fastai WarmupCallback: linear warmup + cosine |" in report and "load average" in report
+    assert f"{max(runs[3]['losses']):.2f} |" in report  # the max train loss of no warmup, from the JSON
 
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
