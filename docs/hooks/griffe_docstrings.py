@@ -29,8 +29,31 @@ class SphinxRolesAndFieldDefaults(griffe.Extension):
 
     def on_package(self, *, pkg: griffe.Module, **kwargs: object) -> None:
         for obj in walk(pkg):
-            if obj.docstring is not None and ":" in obj.docstring.value:
-                obj.docstring.value = ROLE.sub(lambda m, o=obj: link(o, m["target"]), obj.docstring.value)
+            if obj.docstring is not None:
+                text = ROLE.sub(lambda m, o=obj: link(o, m["target"]), obj.docstring.value)
+                obj.docstring.value = fence_doctests(text)
+
+
+def fence_doctests(text: str) -> str:
+    """Doctest examples (``>>>`` lines and their output, up to a blank line) as ``pycon`` code blocks."""
+    out: list[str] = []
+    in_fence = in_doctest = False
+    indent = ""
+    for line in text.split("\n"):
+        stripped = line.lstrip()
+        if in_doctest and not stripped:
+            out.append(f"{indent}```")
+            in_doctest = False
+        elif stripped.startswith("```"):
+            in_fence = not in_fence
+        elif not (in_fence or in_doctest) and (stripped.startswith(">>> ") or stripped == ">>>"):
+            indent = line[: len(line) - len(stripped)]
+            out.append(f"{indent}```pycon")
+            in_doctest = True
+        out.append(line)
+    if in_doctest:
+        out.append(f"{indent}```")
+    return "\n".join(out)
 
 
 def walk(obj: griffe.Object):
@@ -57,7 +80,8 @@ def resolve(obj: griffe.Object, name: str) -> str | None:
     scopes = []
     if name.startswith("."):
         module = obj if obj.is_module else obj.module
-        scopes, name = [module.parent if not module.is_package and module.parent else module], name[1:]
+        package = module if module.is_init_module or module.parent is None else module.parent
+        scopes, name = [package], name[1:]
     else:
         scope = obj
         while scope is not None:
