@@ -1,9 +1,11 @@
 # Two commands for a fresh clone: `make test` and `make demo`. Each sets up .venv on first use.
 #   make test    install the pinned versions (constraints.txt) with every extra, then the README's pytest command
 #   make demo    the CIFAR-10 cross-check through the torch, timm and fastai adapters (DEMO_ARGS="--data DIR ...")
-#   make docs    build the docs site strictly into site/
+#   make docs    build the docs site strictly into site/ (open site/index.html from disk, or:)
+#   make serve-docs  serve the docs at http://127.0.0.1:8000 (rebuilds on change)
+#   make docs-screenshots  PNGs of the built site's home and API pages in headless Chromium (not in CI)
 #   make lint    ruff check and ruff format --check
-# TORCH_INDEX=https://download.pytorch.org/whl/cpu installs the CPU-only torch wheels (no 5 GB CUDA download).
+# TORCH_INDEX=https://download.pytorch.org/whl/cpu installs the CPU-only torch wheels (no 6.6 GB CUDA download).
 
 PYTHON ?= python3
 VENV ?= .venv
@@ -15,7 +17,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TORCH_INDEX_ARG := $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX),)
 
-.PHONY: test demo docs lint setup
+.PHONY: test demo docs serve-docs docs-screenshots lint setup
 
 setup: $(STAMP)
 
@@ -34,6 +36,12 @@ demo: $(STAMP)
 
 docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs build --strict
+
+serve-docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(PY) -m mkdocs serve
+
+docs-screenshots: docs
+	docs/hooks/screenshots.sh site runs/docs-screenshots
 
 lint: $(STAMP)
 	$(PY) -m ruff check .

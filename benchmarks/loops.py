@@ -98,20 +98,37 @@ class Trainer:
         return correct.item() / len(self.test)
 
 
+LOG_EVERY = 30.0  # seconds between progress lines when the output is not a terminal
+_START = time.monotonic()
+_last_line = [_START]
+
+
 class EpochBar:
-    """A tqdm bar per epoch (running mean loss, LR, ETA) on a terminal; one line per finished run otherwise.
+    """A tqdm bar per epoch (running mean loss, LR, ETA) on a terminal. When stdout or stderr is not a
+    terminal (a log file, a pipe): a progress line on stdout at most every ``LOG_EVERY`` seconds (run,
+    epoch, updates done, elapsed), and one line per finished run.
 
     The running loss is read from the device at most twice a second, so the bar adds no per-update sync."""
 
     def __init__(self, label: str, epoch: int, epochs: int, steps: int) -> None:
         from tqdm.auto import tqdm
 
-        self.label, self.epoch, self.epochs = label, epoch, epochs
+        self.label, self.epoch, self.epochs, self.steps = label, epoch, epochs, steps
         self.bar = tqdm(total=steps, desc=f"  {label[:40]:40s} {epoch + 1}/{epochs}", leave=False, disable=None)
+        self.log = self.bar.disable or not sys.stdout.isatty()
         self.last = 0.0
 
     def update(self, done: int, losses: torch.Tensor, lr: float) -> None:
         """After ``done`` updates of this epoch; ``losses[:done]`` holds their losses."""
+        if self.log:
+            now = time.monotonic()
+            if now - _last_line[0] >= LOG_EVERY:
+                _last_line[0] = now
+                print(
+                    f"  {self.label}: epoch {self.epoch + 1}/{self.epochs}, update {done}/{self.steps}, "
+                    f"{now - _START:.0f} s elapsed",
+                    flush=True,
+                )
         if self.bar.disable:
             return
         self.bar.update(done - self.bar.n)

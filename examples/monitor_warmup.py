@@ -31,6 +31,12 @@ from warmup_plugins.torch import WarmupLR
 OUT = Path("runs/monitor_warmup")  # git-ignored; --out examples/figures redraws the committed figure and records
 
 
+QUICK_NOTE = (
+    "--quick: 16 updates on 128 random images show the workflow (record, diagnose, plot); they are too few and"
+    " too random to show what the warmup does, so either run may end ahead. Give --data for the real comparison."
+)
+
+
 def preload(dataset: Dataset, n: int, seed: int) -> TensorDataset:
     """``n`` random samples, decoded once into tensors (JPEG decoding would dominate otherwise)."""
     idx = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(seed))[:n].tolist()  # type: ignore[arg-type]
@@ -107,6 +113,7 @@ def main(argv: list[str] | None = None) -> dict[str, TrainingRecord]:
         args.epochs, args.batch_size = 2, 16
         torch.set_num_threads(1)  # tiny batches: threads only add synchronisation
         train_set, test_set = synthetic_cifar10(128, 64)
+        print(QUICK_NOTE)
     elif args.data is None:
         parser.error("--data is required without --quick")
     else:
@@ -135,6 +142,8 @@ def main(argv: list[str] | None = None) -> dict[str, TrainingRecord]:
     where = "synthetic data" if args.quick else f"CIFAR-10, {len(train_set)} images"  # type: ignore[arg-type]
     title = f"Seed CNN, Adam, peak LR {args.lr:g}, cosine decay ({where})"
     path = plot_record({"no warmup": first, label: second}, args.out / "monitor_warmup.png", title=title)
+    if args.quick:
+        print(QUICK_NOTE)
     print(f"wrote {path} and the records monitor_no_warmup.json, monitor_warmup.json in {args.out}")
     return {"no warmup": first, label: second}
 

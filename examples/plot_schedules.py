@@ -22,6 +22,7 @@ DECAYS = {
     "cosine": {},
     "linear": {},
     "polynomial": {"power": 2.0},
+    "tanh": {},
     "exponential": {"end_factor": 0.05},
     "step": {"step_size": 200, "gamma": 0.5},
     "multistep": {"milestones": [500, 800]},
@@ -46,14 +47,14 @@ def plot_warmups(path: Path) -> None:
 
 def plot_decays(path: Path) -> None:
     steps = np.arange(0, T + 100)
-    fig, ax = plt.subplots(figsize=(6.4, 3.6))
+    fig, ax = plt.subplots(figsize=(7.6, 3.6))
     for kind, options in DECAYS.items():
         sched = WarmupSchedule(warmup_steps=W, total_steps=T, decay_type=kind, **options)
         ax.plot(steps, sched(steps), label=kind, lw=1.2)
     ax.axvspan(0, W, color="0.92", zorder=0)
     ax.axvline(T, color="0.5", lw=0.8, ls=":")
     ax.set(xlabel="optimizer update k", ylabel="factor f(k)", title=f"Decays after a linear warmup (W = {W}, T = {T})")
-    ax.legend(frameon=False, fontsize=8, ncol=2)
+    ax.legend(frameon=False, fontsize=8, loc="center left", bbox_to_anchor=(1.0, 0.5))  # beside the curves
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)

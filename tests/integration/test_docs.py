@@ -98,5 +98,18 @@ def test_the_docs_site_builds_strictly(tmp_path):
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=600, env=env)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stderr, result.stderr
-    assert (tmp_path / "site" / "api" / "torch" / "index.html").read_text().count("WarmupLR") > 5
-    assert (tmp_path / "site" / "results" / "index.html").exists()
+    site = tmp_path / "site"
+    assert (site / "api" / "torch.html").read_text().count("WarmupLR") > 5
+    assert (site / "results.html").exists()
+    # Opened from disk: pages are files (no directory URLs) and search has its index beside them.
+    home = (site / "index.html").read_text()
+    assert 'href="concepts.html"' in home and 'href="api/index.html"' in home
+    assert (site / "search" / "search_index.js").exists()
+    # The API reference: Sphinx roles are cross-links, and dataclass signatures show plain defaults.
+    api = "".join(page.read_text() for page in (site / "api").glob("*.html"))
+    assert not re.search(r":(class|meth|func|mod|data):`", api)
+    assert "_field(" not in api
+    assert "<blockquote>" not in api and '<span class="gp">&gt;&gt;&gt; </span>' in api  # doctests as code
+    assert 'href="#warmup_plugins.core.schedule.WarmupSchedule.to_dict"' in api
+    text = re.sub(r"<[^>]+>", "", api)
+    assert re.search(r"WarmupSchedule\(\s*warmup_type: str = (\"|'|&#39;)linear(\"|'|&#39;),", text)

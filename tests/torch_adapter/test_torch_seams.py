@@ -118,6 +118,7 @@ def _with_warmup(make):
     opt = sgd()
     wrapped = WithWarmup(make(opt), 3)
     for _ in range(6):
+        opt.step()  # an update before each scheduler step, as in training (else torch warns)
         wrapped.step()
     return wrapped
 
