@@ -1,5 +1,6 @@
 # Two commands for a fresh clone: `make test` and `make demo`. Each sets up .venv on first use.
 #   make test    install the pinned versions (constraints.txt) with every extra, then the README's pytest command
+#                (PYTHONHASHSEED=0: set iteration order, and so every hypothesis draw, is the same in every run)
 #   make demo    the CIFAR-10 cross-check through the torch, timm and fastai adapters (DEMO_ARGS="--data DIR ...")
 #   make docs    build the docs site strictly into site/ (open site/index.html from disk, or:)
 #   make serve-docs  serve the docs at http://127.0.0.1:8000 (rebuilds on change)
@@ -29,7 +30,7 @@ $(STAMP): pyproject.toml constraints.txt
 	touch $@
 
 test: $(STAMP)
-	$(PY) -m pytest
+	PYTHONHASHSEED=0 $(PY) -m pytest
 
 demo: $(STAMP)
 	$(PY) -m benchmarks.demo $(DEMO_ARGS)

@@ -171,7 +171,8 @@ def schedule_kwargs(draw, corrupt: bool = True) -> dict:
         "warmup_steps": draw(value),
         "total_steps": draw(st.one_of(st.none(), value)),
     }
-    for name in draw(st.sets(st.sampled_from(NUMERIC + BOOLEANS + ("milestones", "warmup_end")), max_size=4)):
+    # sorted: a set of strings iterates in hash order, which changes with PYTHONHASHSEED (and so would the draws)
+    for name in sorted(draw(st.sets(st.sampled_from(NUMERIC + BOOLEANS + ("milestones", "warmup_end")), max_size=4))):
         if name in BOOLEANS:
             kwargs[name] = draw(st.booleans() | (hostile if corrupt else st.booleans()))
         elif name == "milestones":
@@ -183,7 +184,7 @@ def schedule_kwargs(draw, corrupt: bool = True) -> dict:
     if corrupt and draw(st.booleans()):
         name = draw(st.sampled_from([*sorted(kwargs), "cooldown_type"]))
         kwargs[name] = draw(st.sampled_from(CHOICES[name]) | hostile if name in CHOICES else hostile)
-    if kwargs["warmup_type"] == "none" and not corrupt:
+    if not corrupt and kwargs["warmup_type"] == "none":
         kwargs["warmup_steps"] = 0
     return kwargs
 
