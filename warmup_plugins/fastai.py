@@ -475,9 +475,7 @@ def mirror_moms(lr_spec: Mapping[str, Any], moms: tuple[float, float, float]) ->
     ``moms[2] / moms[1]``, the others keep ``moms[1]`` after warmup.
     """
     m0, m1, m2 = moms
-    decay = lr_spec.get("decay_type", "constant")
-    ends = decay in (*ANNEALING_TYPES, "wsd") or (decay == "exponential" and lr_spec.get("gamma") is None)
-    if ends:
+    if decays.ends_at_end_factor(lr_spec):
         return {**lr_spec, "start_factor": m0 / m1, "end_factor": m2 / m1}
     warmup_keys = ("warmup_type", "warmup_steps", "warmup_epochs", "warmup_pct", "warmup_prefix", "warmup_end")
     return {**{k: lr_spec[k] for k in warmup_keys if k in lr_spec}, "start_factor": m0 / m1}

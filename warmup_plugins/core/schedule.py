@@ -24,14 +24,25 @@ from typing import Any
 import numpy as np
 
 from . import _checks
+from .cooldowns import COOLDOWN_TYPES
+from .decays import FAMILIES, decays_reading
 from .evaluation import compile_schedule
 from .lengths import EPOCH_LENGTHS, to_updates
 from .validation import validate
+from .warmups import WARMUP_SHAPES
 
 __all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "WarmupSchedule"]
 
 DEFAULT_START_FACTOR = 0.01
 _FLOAT_MAX = sys.float_info.max
+
+
+def _listing(names: Any, default: str | None = None) -> str:
+    """``a (default), b, c``: names from a table, for the help texts (derived, never hand-kept)."""
+    return ", ".join(f"{name} (default)" if name == default else name for name in names)
+
+
+_ENDING = [name for name, family in FAMILIES.items() if family.ends_at_end_factor({"decay_type": name})]
 
 
 def _field(default: Any, help: str) -> Any:
@@ -54,26 +65,26 @@ class WarmupSchedule:
     """
 
     warmup_type: str = _field(
-        "linear", "warmup shape: linear (default), exponential, cosine, constant, or none (then warmup_steps is 0)"
+        "linear", f"warmup shape: {_listing(WARMUP_SHAPES, 'linear')}, or none (then warmup_steps is 0)"
     )
     warmup_steps: float = _field(0, "W, the warmup length in updates (or whatever unit k counts)")
     total_steps: float | None = _field(
-        None, "T, the total length; needed by cosine, linear, polynomial, tanh and wsd decays"
+        None, f"T, the total length; needed by the {_listing(n for n, f in FAMILIES.items() if f.needs_total)} decays"
     )
     start_factor: float = _field(
         DEFAULT_START_FACTOR,
-        "s = f(0); default 0.01 so that no update is wasted at LR 0; 0 is allowed except for exponential; "
-        "above 1 for values that fall during warmup (momentum)",
+        "s = f(0); default 0.01 so that no update is wasted at LR 0; 0 is allowed except for "
+        f"{_listing(n for n, w in WARMUP_SHAPES.items() if w.positive_start)}; above 1 for values that fall during "
+        "warmup (momentum)",
     )
     decay_type: str = _field(
         "constant",
-        "decay after warmup: constant (default), cosine, linear, polynomial, tanh, exponential, step, multistep, "
-        "inverse_sqrt, wsd",
+        f"decay after warmup: {_listing(FAMILIES, 'constant')}",
     )
     end_factor: float | None = _field(
         None,
-        "m, the final factor (default 0) of cosine, linear, polynomial, tanh, wsd and inverse_sqrt (a floor "
-        "there), or the target of exponential when gamma is not given",
+        f"m, the end factor (default 0) read by {_listing(decays_reading('end_factor'))}; f(T) = m for "
+        f"{_listing(_ENDING)} (exponential: when gamma is not given; inverse_sqrt: a floor)",
     )
     warmup_prefix: bool = _field(
         True,
@@ -95,17 +106,21 @@ class WarmupSchedule:
         None, "multistep update indices, counted from the start of training; the factor drops at the milestone"
     )
     timescale: float | None = _field(None, "inverse_sqrt timescale (default W, giving sqrt(W / k))")
-    cooldown_steps: float | None = _field(None, "the final decay of wsd (and optionally inverse_sqrt): its length")
+    cooldown_steps: float | None = _field(
+        None, f"the final decay (optional for some) of {_listing(decays_reading('cooldown_steps'))}: its length"
+    )
     cooldown_fraction: float | None = _field(
         None, "the final decay's share of T - W, instead of cooldown_steps (wsd default 0.2)"
     )
     cooldown_type: str | None = _field(
-        None, "final-decay shape: linear, 1-sqrt (wsd default), cosine, power, exp (inverse_sqrt default linear)"
+        None, f"final-decay shape: {_listing(COOLDOWN_TYPES)} (wsd default 1-sqrt, inverse_sqrt default linear)"
     )
     cooldown_power: float | None = _field(None, "exponent of the power cooldown (default 0.5)")
     cooldown_ratio: float | None = _field(None, "ratio of the exp cooldown (default 0.1)")
     cycle_steps: float | None = _field(
-        None, "restarts (cosine, linear, polynomial, tanh): the first cycle's length (default: one cycle over T - W)"
+        None,
+        f"restarts ({_listing(decays_reading('cycle_steps'))}): the first cycle's length (default: one cycle over "
+        "T - W)",
     )
     cycle_mul: float | None = _field(None, "each cycle is cycle_mul times longer (>= 1, default 1)")
     cycle_decay: float | None = _field(None, "each cycle's peak is cycle_decay times the last (default 1)")

@@ -8,10 +8,11 @@ warmup uses the peak exactly.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 
-__all__ = ["WARMUPS", "WARMUP_TYPES", "constant", "cosine", "exponential", "linear"]
+__all__ = ["WARMUPS", "WARMUP_SHAPES", "WARMUP_TYPES", "WarmupShape", "constant", "cosine", "exponential", "linear"]
 
 WarmupFn = Callable[[float, float, float], float]
 
@@ -52,10 +53,32 @@ def constant(p: float, start: float, end: float = 1.0) -> float:
     return start
 
 
-WARMUPS: dict[str, WarmupFn] = {
-    "linear": linear,
-    "exponential": exponential,
-    "cosine": cosine,
-    "constant": constant,
+@dataclasses.dataclass(frozen=True)
+class WarmupShape:
+    """One warmup shape, whole: a new warmup is one more entry in :data:`WARMUP_SHAPES`.
+
+    ``shape(p, start, end)``; ``positive_start``: the shape needs ``start_factor > 0``; ``tunable``:
+    offered by the tuning space; ``summary``: one line for the help text.
+    """
+
+    shape: WarmupFn
+    summary: str
+    positive_start: bool = False
+    tunable: bool = True
+
+
+WARMUP_SHAPES: dict[str, WarmupShape] = {
+    "linear": WarmupShape(linear, "a straight line from s to the peak"),
+    "exponential": WarmupShape(exponential, "a straight line on a log scale (s > 0)", positive_start=True),
+    "cosine": WarmupShape(cosine, "slow, fast, slow"),
+    "constant": WarmupShape(constant, "s for the whole warmup"),
 }
+"""Every warmup shape, by ``warmup_type`` name; the first is the default (``"none"``: no warmup)."""
+WARMUPS: dict[str, WarmupFn] = {name: entry.shape for name, entry in WARMUP_SHAPES.items()}
 WARMUP_TYPES: tuple[str, ...] = (*WARMUPS, "none")
+
+
+def shape_of(warmup_type: str) -> WarmupFn | None:
+    """The shape function of ``warmup_type``, None for ``"none"``."""
+    entry = WARMUP_SHAPES.get(warmup_type)
+    return None if entry is None else entry.shape

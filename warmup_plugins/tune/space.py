@@ -28,15 +28,17 @@ from typing import Any
 import optuna
 
 from ..core import _checks
+from ..core.decays import FAMILIES
 from ..core.schedule import WarmupSchedule
+from ..core.warmups import WARMUP_SHAPES
 from ..extensions.adaptive import AdaptiveWarmup
 from ..extensions.untuned import _resolve_untuned, untuned_warmup_steps
 
 __all__ = ["DECAY_CHOICES", "WARMUP_CHOICES", "SearchSpace", "Suggestion", "grid", "suggest_schedule"]
 
-WARMUP_CHOICES = ("none", "linear", "exponential", "cosine", "constant", "untuned", "adaptive")
-DECAY_CHOICES = ("constant", "cosine", "linear", "polynomial", "exponential", "wsd")
-_SHAPED = ("linear", "exponential", "cosine", "constant")
+_SHAPED = tuple(name for name, shape in WARMUP_SHAPES.items() if shape.tunable)
+WARMUP_CHOICES = ("none", *_SHAPED, "untuned", "adaptive")
+DECAY_CHOICES = tuple(name for name, family in FAMILIES.items() if family.tunable)  # end_factor their only option
 Range = tuple[float, float]
 
 
