@@ -17,6 +17,7 @@ from .cooldowns import COOLDOWN_TYPES, cooldown
 Fields = dict[str, Any]
 Factor = Callable[[float], float]
 n = _checks.number
+_BOUNDARY = 1e-9  # T this close to a restart boundary, relative to the cycle, is on it
 
 
 # ---------------------------------------------------------------------------------------- checks
@@ -139,8 +140,11 @@ def restart_cycles(s: Any, shape: Callable[..., float], args: tuple[float, ...])
 
     if s.total_steps is None:
         return decay, math.nan
-    i, t, _ = locate(s.total_steps)
-    final = m if t == 0 and i > 0 else decay(s.total_steps)  # T on a cycle boundary ends a cycle, never a new peak
+    i, t, span = locate(s.total_steps)
+    # T on a cycle boundary ends a cycle, never opens a new peak; "on" within float error (1e-9 of a cycle):
+    # (T - W) / n cycles need not add back up to T - W exactly, so T may sit a hair past or before the boundary
+    near = _BOUNDARY * span
+    final = m if (t <= near and i > 0) or span - t <= near else decay(s.total_steps)
     return decay, final
 
 
