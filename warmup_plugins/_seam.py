@@ -24,7 +24,7 @@ import torch
 
 from .core import _checks
 from .core.lengths import EPOCH_LENGTHS, to_updates
-from .core.schedule import WarmupSchedule
+from .core.schedule import LATER_FIELDS, WarmupSchedule
 from .extensions.untuned import _resolve_untuned
 from .monitoring.record import TrainingRecord
 
@@ -393,7 +393,7 @@ def schedules(n: int) -> Decoder:
 
 def _saved_schedule(name: str, data: Mapping[str, Any]) -> WarmupSchedule:
     """``to_dict`` wrote every field, so a missing one is an error, not a default."""
-    missing = sorted(_FIELDS - set(data))
+    missing = sorted(_FIELDS - set(data) - set(LATER_FIELDS))  # a field newer than the state: its default
     if missing:
         raise KeyError(f"{name} is missing the schedule fields {missing}")
     return WarmupSchedule.from_dict(data)

@@ -19,6 +19,7 @@ def warm_reference(kind, k, s=S, w=W):
         "exponential": s * (1 / s) ** p,
         "cosine": s + (1 - s) * (1 - math.cos(math.pi * p)) / 2,
         "constant": s,
+        "1-sqrt": s + (1 - s) * (1 - math.sqrt(1 - p)),
     }[kind]
 
 
@@ -63,6 +64,8 @@ def decay_reference(kind, k):
         "multistep": 0.1 ** sum(min(k, T) >= m for m in (40, 80)),
         "inverse_sqrt": math.sqrt(W / min(k, T)),
         "wsd": M + (1 - M) * (1 - math.sqrt(max(0, min(d, span) - 80) / 20)),
+        "cosine_wave": M + (1 - M) * (1 + math.cos(2 * math.pi * 1.25 * p)) / 2,  # held at p = 1 after T
+        "hard_restarts": M if k >= T else M + (1 - M) * (1 + math.cos(math.pi * ((2.5 * p) % 1))) / 2,
     }[kind]
 
 
@@ -77,6 +80,8 @@ DECAY_OPTIONS = {
     "multistep": {"milestones": [40, 80]},
     "inverse_sqrt": {},
     "wsd": {"end_factor": M, "cooldown_steps": 20},
+    "cosine_wave": {"end_factor": M, "num_cycles": 1.25},
+    "hard_restarts": {"end_factor": M, "num_cycles": 2.5},
 }
 
 

@@ -48,7 +48,7 @@ def cooldown_options(f: Fields, default_type: str, default_fraction: float | Non
     if fraction is not None:
         out["cooldown_fraction"] = n("cooldown_fraction", fraction, low=0, high=1, low_open=True)
     else:
-        out["cooldown_steps"] = n("cooldown_steps", steps, low=0, high=decay_span(f), low_open=True)
+        out["cooldown_steps"] = n("cooldown_steps", steps, low=0, high=decay_span(f))  # 0: a drop to m at T
     shape = out["cooldown_type"] = _checks.choice(
         "cooldown_type", default_type if f["cooldown_type"] is None else f["cooldown_type"], COOLDOWN_TYPES
     )
@@ -58,6 +58,10 @@ def cooldown_options(f: Fields, default_type: str, default_fraction: float | Non
             out[name] = n(name, value, low=0, high=high, low_open=True, high_open=True)
         elif f[name] is not None:
             raise ValueError(f"{name} is only used by cooldown_type={owner!r}")
+    if f["num_cycles"] is not None:
+        if shape != "cosine":
+            raise ValueError(f"num_cycles is only used by cooldown_type='cosine' here, got cooldown_type={shape!r}")
+        out["num_cycles"] = n("num_cycles", f["num_cycles"], low=0, low_open=True)
     return out
 
 
@@ -151,6 +155,7 @@ def restart_cycles(s: Any, shape: Callable[..., float], args: tuple[float, ...])
 def with_cooldown(s: Any, span: float | None, stable: Factor) -> tuple[Factor, float]:
     """``stable(k)`` (floored at ``m``), then the cooldown shape from it down to ``m`` over the last updates."""
     offset, m = clock(s), s.end_factor
+    cycles = 0.5 if s.num_cycles is None else s.num_cycles
     length = s.cooldown_steps if s.cooldown_fraction is None else s.cooldown_fraction * span
     if length is None:
 
@@ -166,6 +171,7 @@ def with_cooldown(s: Any, span: float | None, stable: Factor) -> tuple[Factor, f
             if d <= start:
                 return level
             q = min((d - start) / length, 1.0)
-            return m + (level - m) * cooldown(q, s.cooldown_type, s.cooldown_power, s.cooldown_ratio)
+            return m + (level - m) * cooldown(q, s.cooldown_type, s.cooldown_power, s.cooldown_ratio, cycles)
 
-    return decay, at_total(s, decay)
+    # a cooldown ends at m (every shape's value at q = 1 is exactly 0), also a cooldown of 0 updates
+    return decay, (at_total(s, decay) if length is None else m)

@@ -32,7 +32,9 @@ __all__ = [
     "Family",
     "cooldown",
     "cosine",
+    "cosine_wave",
     "exponential",
+    "hard_restarts",
     "inverse_sqrt",
     "linear",
     "multistep",
@@ -80,6 +82,30 @@ def tanh(p: float, end: float, lb: float, ub: float, peak: float = 1.0) -> float
     return end + (peak - end) * ((1 - math.tanh(lb * (1 - p) + ub * p)) / 2)  # halve first: no overflow
 
 
+def cosine_wave(p: float, end: float, cycles: float, peak: float = 1.0) -> float:
+    """``end + (peak - end) * (1 + cos(2 pi cycles p)) / 2``: transformers' cosine with ``num_cycles``; it
+    reaches ``end`` at ``p = 1 / (2 cycles)`` and rises again for ``cycles > 0.5``.
+
+    >>> cosine_wave(0.5, 0.0, 1.0)
+    0.0
+    >>> cosine_wave(1.0, 0.0, 1.0)
+    1.0
+    """
+    return end + (peak - end) * ((1 + math.cos(math.pi * cycles * 2.0 * p)) / 2)  # transformers' order
+
+
+def hard_restarts(p: float, end: float, cycles: float, peak: float = 1.0) -> float:
+    """``end + (peak - end) * (1 + cos(pi * ((cycles * p) mod 1))) / 2``: transformers' hard restarts, a whole
+    half-cosine per cycle, the last one cut short at ``p = 1`` when ``cycles`` is fractional.
+
+    >>> hard_restarts(0.25, 0.0, 2.0)
+    0.5
+    >>> hard_restarts(0.5, 0.0, 2.0)
+    1.0
+    """
+    return end + (peak - end) * ((1 + math.cos(math.pi * ((cycles * p) % 1.0))) / 2)
+
+
 def exponential(d: float, gamma: float) -> float:
     """``gamma ** d``: torch's ``ExponentialLR`` in closed form.
 
@@ -122,7 +148,14 @@ Check = Callable[[Fields], Fields]
 Factory = Callable[[Any, "float | None"], "tuple[Factor, float]"]
 n = _checks.number
 _CYCLE_OPTIONS = ("cycle_steps", "cycle_mul", "cycle_decay", "cycle_limit", "cycle_warmup")
-_COOLDOWN_OPTIONS = ("cooldown_steps", "cooldown_fraction", "cooldown_type", "cooldown_power", "cooldown_ratio")
+_COOLDOWN_OPTIONS = (
+    "cooldown_steps",
+    "cooldown_fraction",
+    "cooldown_type",
+    "cooldown_power",
+    "cooldown_ratio",
+    "num_cycles",
+)
 
 
 def _always(spec: Mapping[str, Any]) -> bool:
@@ -267,7 +300,7 @@ def _inverse_sqrt_check(f: Fields) -> Fields:
         raise ValueError("decay_type='inverse_sqrt' without warmup needs a timescale > 0")
     out = {**_parts.end_factor(f), "timescale": n("timescale", timescale, low=0, low_open=True)}
     if f["cooldown_steps"] is None and f["cooldown_fraction"] is None:
-        for name in ("cooldown_type", "cooldown_power", "cooldown_ratio"):
+        for name in ("cooldown_type", "cooldown_power", "cooldown_ratio", "num_cycles"):
             if f[name] is not None:
                 raise ValueError(f"{name} needs cooldown_steps or cooldown_fraction")
         return out
@@ -277,6 +310,31 @@ def _inverse_sqrt_check(f: Fields) -> Fields:
 def _inverse_sqrt(s: Any, span: float | None) -> tuple[Factor, float]:
     offset = _parts.clock(s)
     return _parts.with_cooldown(s, span, lambda k: inverse_sqrt(k - offset, s.timescale))
+
+
+def _cycles_check(f: Fields, default: float, low_open: bool) -> Fields:
+    cycles = default if f["num_cycles"] is None else f["num_cycles"]
+    return {**_parts.end_factor(f), "num_cycles": n("num_cycles", cycles, low=0, low_open=low_open)}
+
+
+def _cosine_wave_check(f: Fields) -> Fields:
+    return _cycles_check(f, 0.5, low_open=True)
+
+
+def _hard_restarts_check(f: Fields) -> Fields:
+    return _cycles_check(f, 1.0, low_open=False)  # 0 cycles: the peak until T (transformers' formula)
+
+
+def _cycles_family(shape: Callable[..., float]) -> Factory:
+    def factory(s: Any, span: float | None) -> tuple[Factor, float]:
+        offset, m, cycles = _parts.clock(s), s.end_factor, s.num_cycles
+
+        def decay(k: float) -> float:
+            return shape(_parts.progress(k - offset, span, None), m, cycles)
+
+        return decay, (m if shape is hard_restarts else decay(s.total_steps))  # a restart ends at m at T
+
+    return factory
 
 
 def _wsd_check(f: Fields) -> Fields:
@@ -327,6 +385,22 @@ FAMILIES: dict[str, Family] = {
         "timm's tanh from the peak to end_factor",
         needs_total=True,
         anneal=(tanh, ("end_factor", "tanh_lb", "tanh_ub")),
+    ),
+    "cosine_wave": Family(
+        ("end_factor", "num_cycles"),
+        _cosine_wave_check,
+        _cycles_family(cosine_wave),
+        _never,
+        "transformers' cosine with num_cycles: down to end_factor and, past half a period, up again; held at T",
+        needs_total=True,
+    ),
+    "hard_restarts": Family(
+        ("end_factor", "num_cycles"),
+        _hard_restarts_check,
+        _cycles_family(hard_restarts),
+        _always,
+        "transformers' hard restarts: num_cycles half-cosines (a fraction cuts the last one), end_factor at T",
+        needs_total=True,
     ),
     "exponential": Family(
         ("end_factor", "gamma"),

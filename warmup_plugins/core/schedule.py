@@ -31,9 +31,11 @@ from .lengths import EPOCH_LENGTHS, to_updates
 from .validation import validate
 from .warmups import WARMUP_SHAPES
 
-__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "WarmupSchedule"]
+__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "LATER_FIELDS", "WarmupSchedule"]
 
 DEFAULT_START_FACTOR = 0.01
+LATER_FIELDS: tuple[str, ...] = ("num_cycles",)
+"""Fields added after state format 2: a saved schedule without them means their default (None)."""
 _FLOAT_MAX = sys.float_info.max
 
 
@@ -117,6 +119,11 @@ class WarmupSchedule:
     )
     cooldown_power: float | None = _field(None, "exponent of the power cooldown (default 0.5)")
     cooldown_ratio: float | None = _field(None, "ratio of the exp cooldown (default 0.1)")
+    num_cycles: float | None = _field(
+        None,
+        "transformers' num_cycles: periods of cosine_wave over T - W (default 0.5, half a cosine), cycles of "
+        "hard_restarts (default 1), periods of a cosine cooldown (default 0.5)",
+    )
     cycle_steps: float | None = _field(
         None,
         f"restarts ({_listing(decays_reading('cycle_steps'))}): the first cycle's length (default: one cycle over "

@@ -12,7 +12,17 @@ import dataclasses
 import math
 from collections.abc import Callable
 
-__all__ = ["WARMUPS", "WARMUP_SHAPES", "WARMUP_TYPES", "WarmupShape", "constant", "cosine", "exponential", "linear"]
+__all__ = [
+    "WARMUPS",
+    "WARMUP_SHAPES",
+    "WARMUP_TYPES",
+    "WarmupShape",
+    "constant",
+    "cosine",
+    "exponential",
+    "linear",
+    "one_minus_sqrt",
+]
 
 WarmupFn = Callable[[float, float, float], float]
 
@@ -44,6 +54,15 @@ def cosine(p: float, start: float, end: float = 1.0) -> float:
     return start + (end - start) * ((1 - math.cos(math.pi * p)) / 2)  # halve first: the same float, no overflow
 
 
+def one_minus_sqrt(p: float, start: float, end: float = 1.0) -> float:
+    """``start + (end - start) * (1 - sqrt(1 - p))``: fast, then slow (transformers' WSD ``1-sqrt`` warmup).
+
+    >>> one_minus_sqrt(0.75, 0.0)
+    0.5
+    """
+    return start + (end - start) * (1.0 - math.sqrt(1.0 - p))
+
+
 def constant(p: float, start: float, end: float = 1.0) -> float:
     """``start`` for the whole warmup, then the peak (Goyal et al. 2017).
 
@@ -72,6 +91,7 @@ WARMUP_SHAPES: dict[str, WarmupShape] = {
     "exponential": WarmupShape(exponential, "a straight line on a log scale (s > 0)", positive_start=True),
     "cosine": WarmupShape(cosine, "slow, fast, slow"),
     "constant": WarmupShape(constant, "s for the whole warmup"),
+    "1-sqrt": WarmupShape(one_minus_sqrt, "1 - sqrt(1 - p): fast, then slow (transformers' WSD)", tunable=False),
 }
 """Every warmup shape, by ``warmup_type`` name; the first is the default (``"none"``: no warmup)."""
 WARMUPS: dict[str, WarmupFn] = {name: entry.shape for name, entry in WARMUP_SHAPES.items()}
