@@ -9,9 +9,9 @@ transformers itself is not needed: names are plain strings (a ``SchedulerType`` 
 What differs, on purpose (docs/migrate_transformers.md lists every case):
 
 * after ``num_training_steps`` the LR holds its final value; transformers' cosines rise again;
-* a request this library cannot express yet (a cosine with ``num_cycles`` other than 0.5, a
-  ``1-sqrt`` warmup, a WSD decay of 0 steps, ...) raises ``ValueError`` naming the argument, never
-  a silently different LR;
+* a request this library does not express (the ``_lr_rate`` form without a warmup, or with one update
+  of warmup and a ``warmup_lr_rate``; a WSD schedule of no stable and no decay updates) raises
+  ``ValueError`` naming the argument, never a silently different LR;
 * ``"reduce_lr_on_plateau"`` returns torch's ``ReduceLROnPlateau``, as transformers does;
   ``"greedy"`` (transformers' own loss-driven ``GreedyLR``) is refused.
 """
@@ -47,8 +47,9 @@ __all__ = [
 ]
 
 
-def _not_yet(argument: str, value: Any, why: str) -> ValueError:
-    return ValueError(f"{argument}={value!r} is not supported yet: {why} (see docs/migrate_transformers.md)")
+def _refused(argument: str, value: Any, why: str) -> ValueError:
+    """A deliberate difference: the request is refused by name, never answered with other LRs."""
+    return ValueError(f"{argument}={value!r} is not supported: {why} (see docs/migrate_transformers.md)")
 
 
 def _warmup(num_warmup_steps: Any) -> int:
@@ -71,11 +72,11 @@ def _start(start_factor: float | None, transformers_start: float) -> float:
     return transformers_start if start_factor is None else start_factor
 
 
-def _half_cosine(num_cycles: Any) -> None:
-    if num_cycles != 0.5:
-        raise _not_yet(
-            "num_cycles", num_cycles, "only 0.5 (one half-cosine from the peak down to the end) can be expressed"
-        )
+def _cosine_decay(num_cycles: Any) -> dict[str, Any]:
+    """``num_cycles`` 0.5 is the plain cosine; any other number of periods is ``cosine_wave`` (rising again)."""
+    if _checks.number("num_cycles", num_cycles) == 0.5:
+        return {"decay_type": "cosine"}
+    return {"decay_type": "cosine_wave", "num_cycles": num_cycles}
 
 
 def _min_lr_rate(optimizer: Optimizer, min_lr: Any, min_lr_rate: Any) -> float:
@@ -94,24 +95,15 @@ def _linear(optimizer: Optimizer, w: Any, t: Any, start: float | None) -> Warmup
 
 
 def _cosine(optimizer: Optimizer, w: Any, t: Any, start: float | None, num_cycles: float = 0.5) -> WarmupSchedule:
-    _half_cosine(num_cycles)
+    decay = _cosine_decay(num_cycles)
     w, t = _lengths(w, t)
-    return _schedule(w, t, _start(start, 0.0), decay_type="cosine")
+    return _schedule(w, t, _start(start, 0.0), **decay)
 
 
 def _hard_restarts(optimizer: Optimizer, w: Any, t: Any, start: float | None, num_cycles: int = 1) -> WarmupSchedule:
-    cycles = _checks.number("num_cycles", num_cycles)
-    if cycles < 1 or cycles != int(cycles):
-        raise _not_yet(
-            "num_cycles",
-            num_cycles,
-            "only a whole number of cycles >= 1; with a fraction transformers ends the last cycle early at 0",
-        )
-    num_cycles = int(cycles)
+    cycles = _checks.number("num_cycles", num_cycles, low=0)
     w, t = _lengths(w, t)
-    # cycle_limit: T ends the last cycle at 0 even where (T - W) / n is not a float that adds up to T - W
-    cycles = {} if num_cycles == 1 else {"cycle_steps": (t - w) / num_cycles, "cycle_limit": num_cycles}
-    return _schedule(w, t, _start(start, 0.0), decay_type="cosine", **cycles)
+    return _schedule(w, t, _start(start, 0.0), decay_type="hard_restarts", num_cycles=cycles)
 
 
 def _polynomial(
@@ -148,9 +140,9 @@ def _cosine_with_min_lr(
     min_lr_rate: float | None = None,
 ) -> WarmupSchedule:
     rate = _min_lr_rate(optimizer, min_lr, min_lr_rate)
-    _half_cosine(num_cycles)
+    decay = _cosine_decay(num_cycles)
     w, t = _lengths(w, t)
-    return _schedule(w, t, _start(start, 0.0), decay_type="cosine", end_factor=rate)
+    return _schedule(w, t, _start(start, 0.0), end_factor=rate, **decay)
 
 
 def _cosine_warmup_with_min_lr(
@@ -166,17 +158,23 @@ def _cosine_warmup_with_min_lr(
     """transformers' ``_lr_rate`` form is the plain one a step earlier: its warmup reaches the peak at
     update ``W - 1`` and its cosine ends at ``T - 1``; so here ``W - 1`` warmup updates and ``T - 1`` in all."""
     rate = _min_lr_rate(optimizer, min_lr, min_lr_rate)
-    _half_cosine(num_cycles)
+    decay = _cosine_decay(num_cycles)
     w, t = _lengths(w, t)
     if w == 0:
-        raise _not_yet("num_warmup_steps", w, "without a warmup this form starts its cosine one update in")
+        raise _refused(
+            "num_warmup_steps",
+            w,
+            "without a warmup this form starts its cosine one update in, past the peak; use cosine_with_min_lr",
+        )
     if warmup_lr_rate is None:
         first = _start(start, 1.0 / w)
     elif w == 1:
-        raise _not_yet("warmup_lr_rate", warmup_lr_rate, "with num_warmup_steps=1 the peak is skipped")
+        raise _refused(
+            "warmup_lr_rate", warmup_lr_rate, "with num_warmup_steps=1 the peak is skipped (here it is used at W)"
+        )
     else:
         first = _start(start, _checks.number("warmup_lr_rate", warmup_lr_rate, low=0))
-    return _schedule(w - 1, t - 1, first, decay_type="cosine", end_factor=rate)
+    return _schedule(w - 1, t - 1, first, end_factor=rate, **decay)
 
 
 def _wsd(
@@ -201,20 +199,21 @@ def _wsd(
         )
     for argument, value in (("warmup_type", warmup_type), ("decay_type", decay_type)):
         _checks.choice(argument, value, ("linear", "cosine", "1-sqrt"))
-    if warmup_type == "1-sqrt":
-        raise _not_yet("warmup_type", warmup_type, "the 1 - sqrt(1 - p) warmup shape is not in this library")
+    cycles = {}  # transformers reads num_cycles in a cosine decay only
     if decay_type == "cosine":
-        _half_cosine(num_cycles)
+        cycles["num_cycles"] = _checks.number("num_cycles", num_cycles, low=0, low_open=True)
     w = _warmup(w)
     decay = _checks.integer("num_decay_steps", num_decay_steps, low=0)
-    if decay == 0:
-        raise _not_yet("num_decay_steps", decay, "a WSD decay needs at least 1 update here")
     if num_stable_steps is None:
         stable = _checks.integer("num_training_steps", t, low=0) - w - decay
         if stable < 0:
             raise ValueError(f"num_training_steps ({t}) must be >= num_warmup_steps + num_decay_steps ({w} + {decay})")
     else:
         stable = _checks.integer("num_stable_steps", num_stable_steps, low=0)
+    if stable == decay == 0:
+        raise _refused(
+            "num_decay_steps", decay, "with no stable and no decay update transformers never reaches the peak"
+        )
     ratio = _checks.number("min_lr_ratio", min_lr_ratio, low=0)
     warmup = "none" if w == 0 else warmup_type
     return WarmupSchedule(
@@ -226,6 +225,7 @@ def _wsd(
         end_factor=ratio,
         cooldown_steps=decay,
         cooldown_type=decay_type,
+        **cycles,
     )
 
 
@@ -279,7 +279,7 @@ def transformers_schedule(
     """
     name = _name(name)
     if name == "greedy":
-        raise _not_yet("name", name, "transformers' GreedyLR follows the loss; use transformers.get_scheduler")
+        raise _refused("name", name, "transformers' GreedyLR follows the loss; use transformers.get_scheduler")
     if name == "reduce_lr_on_plateau":
         raise ValueError("reduce_lr_on_plateau has no schedule: get_scheduler returns torch's ReduceLROnPlateau")
     kwargs = dict(scheduler_specific_kwargs or {})
