@@ -81,3 +81,22 @@ def test_num_cycles_is_refused_where_nothing_reads_it():
         WarmupSchedule(total_steps=10, decay_type="wsd", cooldown_steps=2, num_cycles=1.5)
     with pytest.raises(ValueError, match="num_cycles must be in"):
         WarmupSchedule(total_steps=10, decay_type="cosine_wave", num_cycles=0)
+
+
+@given(st.integers(1, 300), st.floats(0.5, 500), st.floats(0, 0.99))
+def test_one_minus_exp_warmup_starts_at_s_rises_and_takes_the_peak_exactly_at_w(w, tau, start):
+    s = WarmupSchedule(warmup_type="1-exp", warmup_steps=w, warmup_tau=tau, start_factor=start)
+    assert s(0) == start and s(w) == s(w + 100) == 1.0
+    values = [s(k) for k in range(w)]
+    assert values == sorted(values) and values[-1] <= 1.0
+    k = w - 1
+    assert s(k) == pytest.approx(start + (1 - start) * (1 - math.exp(-k / tau)), rel=1e-12, abs=1e-15)
+
+
+def test_warmup_tau_is_refused_without_its_shape_and_required_with_it():
+    with pytest.raises(ValueError, match=r"warmup_tau is not used by warmup_type='linear'; it applies to \['1-exp'\]"):
+        WarmupSchedule(warmup_steps=5, warmup_tau=3)
+    with pytest.raises(ValueError, match="warmup_type='1-exp' needs warmup_tau"):
+        WarmupSchedule(warmup_type="1-exp", warmup_steps=5)
+    with pytest.raises(ValueError, match="warmup_tau must be in"):
+        WarmupSchedule(warmup_type="1-exp", warmup_steps=5, warmup_tau=0)

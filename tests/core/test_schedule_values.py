@@ -20,12 +20,16 @@ def warm_reference(kind, k, s=S, w=W):
         "cosine": s + (1 - s) * (1 - math.cos(math.pi * p)) / 2,
         "constant": s,
         "1-sqrt": s + (1 - s) * (1 - math.sqrt(1 - p)),
+        "1-exp": s + (1 - s) * (1 - math.exp(-k / 4)),
     }[kind]
+
+
+WARMUP_OPTIONS = {"1-exp": {"warmup_tau": 4}}
 
 
 @pytest.mark.parametrize("kind", [w for w in WARMUP_TYPES if w != "none"])
 def test_warmup_boundaries(kind):
-    f = WarmupSchedule(warmup_type=kind, warmup_steps=W, start_factor=S)
+    f = WarmupSchedule(warmup_type=kind, warmup_steps=W, start_factor=S, **WARMUP_OPTIONS.get(kind, {}))
     assert f(0) == S
     assert f(W - 1) == pytest.approx(warm_reference(kind, W - 1), rel=1e-14)
     assert f(W / 2) == pytest.approx(warm_reference(kind, W / 2), rel=1e-14)

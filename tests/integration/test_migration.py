@@ -66,6 +66,7 @@ class Row:
     ours: Callable[[int, int], WarmupSchedule]
     tolerance: float
     end: Callable[[int, int], int] | None = None
+    peak_after_end: bool = False  # a warmup that only approaches the peak there: here the peak, theirs below it
 
 
 def check_row(row: Row) -> int:
@@ -75,6 +76,9 @@ def check_row(row: Row) -> int:
         mine, ref = warmup_lr_trace(row.ours(w, t), peak, n), row.theirs(w, t, peak, n)
         end = n if row.end is None else row.end(w, t)
         for k in range(n):
+            if k > end and row.peak_after_end:
+                assert mine[k] == peak >= ref[k], (w, t, peak, k)
+                continue
             if k > end:
                 assert mine[k] == mine[end], (w, t, peak, k)  # this library holds its final value
                 continue
@@ -205,6 +209,8 @@ def tau_warmup(tau: int) -> WarmupSchedule:
 
 
 ULP = 2e-16  # one unit in the last place of the peak: (k + 1) / tau computed as 1/tau + (1 - 1/tau) * k/(tau - 1)
+EXP = 1e-15  # 1 - exp(-(k + 1) / tau) computed as s + (1 - s) * -expm1(-k / tau), s = 1 - exp(-1 / tau)
+SATURATED = 7  # W = 7 tau: pytorch_warmup's factor is 1 - exp(-7) = 0.9991 there; this library's is the peak
 PYTORCH_WARMUP_ROWS: dict[str, Row] = {
     "LinearWarmup(optimizer, warmup_period=τ)": Row(
         lambda w, t, p, n: pytorch_warmup_trace("LinearWarmup", p, n, warmup_period=w),
@@ -221,7 +227,24 @@ PYTORCH_WARMUP_ROWS: dict[str, Row] = {
         lambda w, t: tau_warmup(int(2.0 / (1.0 - 0.99))),
         ULP,
     ),
+    "ExponentialWarmup(optimizer, warmup_period=τ)": Row(
+        lambda w, t, p, n: pytorch_warmup_trace("ExponentialWarmup", p, n, warmup_period=w),
+        lambda w, t: exp_warmup(w, min(SATURATED * w, t)),
+        EXP,
+        end=lambda w, t: min(SATURATED * w, t) - 1,
+        peak_after_end=True,
+    ),
+    "UntunedExponentialWarmup(optimizer) (β2 = 0.999: τ = 999)": Row(
+        lambda w, t, p, n: pytorch_warmup_trace("UntunedExponentialWarmup", p, 2000 + PAST_END),
+        lambda w, t: exp_warmup(int(1.0 / (1.0 - 0.999)), SATURATED * 999),
+        EXP,
+    ),
 }
+
+
+def exp_warmup(tau: int, w: int) -> WarmupSchedule:
+    """pytorch_warmup's ``1 - exp(-(k + 1) / tau)`` for ``k < W``, then the peak (theirs only approaches it)."""
+    return WarmupSchedule(warmup_type="1-exp", warmup_tau=tau, warmup_steps=w, start_factor=1 - math.exp(-1 / tau))
 
 
 def untuned_grid_row(row: Row) -> int:

@@ -125,7 +125,7 @@ def restart_cycles(s: Any, shape: Callable[..., float], args: tuple[float, ...])
     """SGDR cycles: cycle ``i`` peaks at ``cycle_decay ** i``; past ``cycle_limit`` cycles, the end factor."""
     length, mul, limit, m = s.cycle_steps, s.cycle_mul, s.cycle_limit, s.end_factor
     offset = 0 if s.cycle_warmup else clock(s)
-    warmup = warmups.shape_of(s.warmup_type) if s.cycle_warmup else None
+    warmup = warmups.shape_of(s) if s.cycle_warmup else None
 
     def locate(k: float) -> tuple[int, float, float]:
         i, t, span = restarts.locate(k - offset, length, mul)

@@ -40,7 +40,7 @@ def compile_schedule(s: Any) -> Compiled:
         final = math.nan  # never used: no k reaches T
     elif s.warmup_prefix and s.total_steps == s.warmup_steps:
         final = 1.0  # no decay at all: the peak is the end
-    warmup, start, size = warmups.shape_of(s.warmup_type), s.start_factor, s.warmup_steps
+    warmup, start, size = warmups.shape_of(s), s.start_factor, s.warmup_steps
     target = 1.0
     if s.warmup_end == "decay" and size > 0:  # timm's overlapping warmup rises to the decay's value at W
         target = final if size >= total else decay(size)

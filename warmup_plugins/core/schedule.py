@@ -34,7 +34,7 @@ from .warmups import WARMUP_SHAPES
 __all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "LATER_FIELDS", "WarmupSchedule"]
 
 DEFAULT_START_FACTOR = 0.01
-LATER_FIELDS: tuple[str, ...] = ("num_cycles",)
+LATER_FIELDS: tuple[str, ...] = ("num_cycles", "warmup_tau")
 """Fields added after state format 2: a saved schedule without them means their default (None)."""
 _FLOAT_MAX = sys.float_info.max
 
@@ -124,6 +124,7 @@ class WarmupSchedule:
         "transformers' num_cycles: periods of cosine_wave over T - W (default 0.5, half a cosine), cycles of "
         "hard_restarts (default 1), periods of a cosine cooldown (default 0.5)",
     )
+    warmup_tau: float | None = _field(None, "the 1-exp warmup's time constant, in updates (required there)")
     cycle_steps: float | None = _field(
         None,
         f"restarts ({_listing(decays_reading('cycle_steps'))}): the first cycle's length (default: one cycle over "

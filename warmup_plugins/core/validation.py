@@ -49,6 +49,12 @@ def _common(f: Fields) -> Fields:
             )
     start = out["start_factor"] = n("start_factor", f["start_factor"], low=0)
     shape = WARMUP_SHAPES.get(out["warmup_type"])
+    for name in dict.fromkeys(option for other in WARMUP_SHAPES.values() for option in other.options):
+        if f[name] is not None and (shape is None or name not in shape.options):
+            used_by = [w for w, other in WARMUP_SHAPES.items() if name in other.options]
+            raise ValueError(f"{name} is not used by warmup_type={out['warmup_type']!r}; it applies to {used_by}")
+    if shape is not None and shape.check is not None:
+        out.update(shape.check(f))
     if shape is not None and shape.positive_start:
         kind = f"warmup_type={out['warmup_type']!r}"
         if start == 0:

@@ -11,6 +11,9 @@ from __future__ import annotations
 import dataclasses
 import math
 from collections.abc import Callable
+from typing import Any
+
+from . import _checks
 
 __all__ = [
     "WARMUPS",
@@ -21,6 +24,7 @@ __all__ = [
     "cosine",
     "exponential",
     "linear",
+    "one_minus_exp",
     "one_minus_sqrt",
 ]
 
@@ -63,6 +67,32 @@ def one_minus_sqrt(p: float, start: float, end: float = 1.0) -> float:
     return start + (end - start) * (1.0 - math.sqrt(1.0 - p))
 
 
+def one_minus_exp(k: float, start: float, end: float, tau: float) -> float:
+    """``start + (end - start) * (1 - exp(-k / tau))`` at update ``k``: pytorch_warmup's ``1 - exp(-(k + 1) / tau)``
+    when ``start = 1 - exp(-1 / tau)`` and ``end = 1``; it approaches the peak, which the schedule takes at ``W``.
+
+    >>> round(one_minus_exp(0, 0.01, 1.0, 100.0), 12), round(one_minus_exp(100, 0.0, 1.0, 100.0), 6)
+    (0.01, 0.632121)
+    """
+    return start + (end - start) * -math.expm1(-k / tau)  # exactly start at k = 0
+
+
+def _bind_one_minus_exp(s: Any) -> WarmupFn:
+    """``1-exp`` of the progress ``p = k / W``: its time constant ``warmup_tau`` is in updates."""
+    per_progress = s.warmup_steps / s.warmup_tau
+
+    def shape(p: float, start: float, end: float = 1.0) -> float:
+        return start + (end - start) * -math.expm1(-p * per_progress)
+
+    return shape
+
+
+def _check_tau(f: dict[str, Any]) -> dict[str, Any]:
+    if f["warmup_tau"] is None:
+        raise ValueError("warmup_type='1-exp' needs warmup_tau, its time constant in updates")
+    return {"warmup_tau": _checks.number("warmup_tau", f["warmup_tau"], low=0, low_open=True)}
+
+
 def constant(p: float, start: float, end: float = 1.0) -> float:
     """``start`` for the whole warmup, then the peak (Goyal et al. 2017).
 
@@ -77,13 +107,18 @@ class WarmupShape:
     """One warmup shape, whole: a new warmup is one more entry in :data:`WARMUP_SHAPES`.
 
     ``shape(p, start, end)``; ``positive_start``: the shape needs ``start_factor > 0``; ``tunable``:
-    offered by the tuning space; ``summary``: one line for the help text.
+    offered by the tuning space; ``summary``: one line for the help text. A shape with options of its
+    own names them in ``options``, checks them in ``check(fields)`` and builds its ``shape`` for a checked
+    schedule with ``bind(s)`` (``shape`` is then None: fastai's ``SchedWarmup`` cannot take it).
     """
 
-    shape: WarmupFn
+    shape: WarmupFn | None
     summary: str
     positive_start: bool = False
     tunable: bool = True
+    options: tuple[str, ...] = ()
+    check: Callable[[dict[str, Any]], dict[str, Any]] | None = None
+    bind: Callable[[Any], WarmupFn] | None = None
 
 
 WARMUP_SHAPES: dict[str, WarmupShape] = {
@@ -92,13 +127,24 @@ WARMUP_SHAPES: dict[str, WarmupShape] = {
     "cosine": WarmupShape(cosine, "slow, fast, slow"),
     "constant": WarmupShape(constant, "s for the whole warmup"),
     "1-sqrt": WarmupShape(one_minus_sqrt, "1 - sqrt(1 - p): fast, then slow (transformers' WSD)", tunable=False),
+    "1-exp": WarmupShape(
+        None,
+        "s + (1 - s)(1 - exp(-k / warmup_tau)), then the peak at W (pytorch_warmup's ExponentialWarmup)",
+        tunable=False,
+        options=("warmup_tau",),
+        check=_check_tau,
+        bind=_bind_one_minus_exp,
+    ),
 }
 """Every warmup shape, by ``warmup_type`` name; the first is the default (``"none"``: no warmup)."""
-WARMUPS: dict[str, WarmupFn] = {name: entry.shape for name, entry in WARMUP_SHAPES.items()}
-WARMUP_TYPES: tuple[str, ...] = (*WARMUPS, "none")
+WARMUPS: dict[str, WarmupFn] = {name: entry.shape for name, entry in WARMUP_SHAPES.items() if entry.shape}
+"""The shapes of the progress alone (no options of their own), by name."""
+WARMUP_TYPES: tuple[str, ...] = (*WARMUP_SHAPES, "none")
 
 
-def shape_of(warmup_type: str) -> WarmupFn | None:
-    """The shape function of ``warmup_type``, None for ``"none"``."""
-    entry = WARMUP_SHAPES.get(warmup_type)
-    return None if entry is None else entry.shape
+def shape_of(s: Any) -> WarmupFn | None:
+    """The shape function of the checked schedule ``s``'s warmup, None for ``"none"``."""
+    entry = WARMUP_SHAPES.get(s.warmup_type)
+    if entry is None:
+        return None
+    return entry.bind(s) if entry.bind is not None else entry.shape
