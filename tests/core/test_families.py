@@ -93,3 +93,12 @@ def test_the_toy_is_unknown_without_its_entry():
     with pytest.raises(ValueError, match="decay_type"):
         WarmupSchedule(total_steps=10, decay_type="toy")
     assert "toy" not in {f.name for f in dataclasses.fields(WarmupSchedule)}
+
+
+def test_the_concepts_page_has_a_row_for_every_warmup_and_decay():
+    """The formula tables of docs/concepts.md are the one hand-written place besides the entry: checked here."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "docs" / "concepts.md").read_text()
+    rows = {line.split("|")[1].strip().split(" ")[0].strip("`") for line in text.splitlines() if line.startswith("| `")}
+    assert set(DECAY_TYPES) <= rows and set(WARMUP_TYPES) <= rows, sorted((set(DECAY_TYPES) | set(WARMUP_TYPES)) - rows)
