@@ -478,6 +478,7 @@ def mirror_moms(lr_spec: Mapping[str, Any], moms: tuple[float, float, float]) ->
     if decays.ends_at_end_factor(lr_spec):
         return {**lr_spec, "start_factor": m0 / m1, "end_factor": m2 / m1}
     warmup_keys = ("warmup_type", "warmup_steps", "warmup_epochs", "warmup_pct", "warmup_prefix", "warmup_end")
+    warmup_keys += tuple(o for shape in warmups.WARMUP_SHAPES.values() for o in shape.options)  # e.g. warmup_tau
     return {**{k: lr_spec[k] for k in warmup_keys if k in lr_spec}, "start_factor": m0 / m1}
 
 

@@ -49,6 +49,9 @@ def test_fastai_momentum_mirror_follows_the_entries():
         for spec in ({"decay_type": name}, {"decay_type": name, "gamma": 0.5}):
             mirrored = mirror_moms(spec, moms)
             assert ("end_factor" in mirrored) == family.ends_at_end_factor(spec), spec
+    for name, shape in warmups.WARMUP_SHAPES.items():  # a warmup's own options follow it into the mirror
+        spec = {"warmup_type": name, "decay_type": "step", **dict.fromkeys(shape.options, 3)}
+        assert mirror_moms(spec, moms).items() >= dict.fromkeys(shape.options, 3).items(), name
 
 
 def _toy_check(f):
