@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from warmup_plugins import WarmupSchedule
+from warmup_plugins.core.warmups import radam_factor
 
 lengths = st.tuples(st.integers(0, 60), st.integers(1, 600))
 cycles = st.floats(0.05, 20, allow_nan=False)
@@ -100,3 +101,18 @@ def test_warmup_tau_is_refused_without_its_shape_and_required_with_it():
         WarmupSchedule(warmup_type="1-exp", warmup_steps=5)
     with pytest.raises(ValueError, match="warmup_tau must be in"):
         WarmupSchedule(warmup_type="1-exp", warmup_steps=5, warmup_tau=0)
+
+
+@given(st.integers(1, 3000), st.floats(0.61, 0.9999), st.floats(0, 0.99))
+def test_radam_warmup_starts_at_s_rises_and_takes_the_peak_exactly_at_w(w, beta2, start):
+    s = WarmupSchedule(warmup_type="radam", warmup_steps=w, warmup_beta2=beta2, start_factor=start)
+    assert s(0) == start and s(w) == s(w + 100) == 1.0
+    values = [s(k) for k in range(0, w, max(1, w // 50))]
+    assert values == sorted(values) and max(values) <= 1.0
+
+
+def test_radam_warmup_with_its_own_start_is_radam_factor():
+    s = WarmupSchedule(warmup_type="radam", warmup_steps=5000, warmup_beta2=0.999, start_factor=radam_factor(0, 0.999))
+    assert all(s(k) == pytest.approx(radam_factor(k, 0.999), rel=1e-13) for k in range(0, 5000, 37))
+    with pytest.raises(ValueError, match="warmup_beta2 must be in"):
+        WarmupSchedule(warmup_type="radam", warmup_steps=5, warmup_beta2=0.5)

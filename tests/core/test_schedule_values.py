@@ -8,6 +8,7 @@ import pytest
 
 from warmup_plugins import WarmupSchedule
 from warmup_plugins.core import DECAY_TYPES, WARMUP_TYPES
+from warmup_plugins.core.warmups import radam_factor
 
 W, T, S, M = 10, 110, 0.05, 0.02
 
@@ -21,10 +22,11 @@ def warm_reference(kind, k, s=S, w=W):
         "constant": s,
         "1-sqrt": s + (1 - s) * (1 - math.sqrt(1 - p)),
         "1-exp": s + (1 - s) * (1 - math.exp(-k / 4)),
+        "radam": s + (1 - s) * (radam_factor(k, 0.99) - radam_factor(0, 0.99)) / (1 - radam_factor(0, 0.99)),
     }[kind]
 
 
-WARMUP_OPTIONS = {"1-exp": {"warmup_tau": 4}}
+WARMUP_OPTIONS = {"1-exp": {"warmup_tau": 4}, "radam": {"warmup_beta2": 0.99}}
 
 
 @pytest.mark.parametrize("kind", [w for w in WARMUP_TYPES if w != "none"])

@@ -23,6 +23,7 @@ import torch
 from torch.optim import lr_scheduler as torch_sched
 
 from warmup_plugins import WarmupSchedule
+from warmup_plugins.core.warmups import radam_factor
 from warmup_plugins.torch import WarmupLR
 from warmup_plugins.transformers import SCHEDULER_NAMES
 
@@ -210,6 +211,7 @@ def tau_warmup(tau: int) -> WarmupSchedule:
 
 ULP = 2e-16  # one unit in the last place of the peak: (k + 1) / tau computed as 1/tau + (1 - 1/tau) * k/(tau - 1)
 EXP = 1e-15  # 1 - exp(-(k + 1) / tau) computed as s + (1 - s) * -expm1(-k / tau), s = 1 - exp(-1 / tau)
+RADAM = 1e-14  # RAdamWarmup's factor, rescaled from its own start: s + (1 - s)(r(k) - r(0)) / (1 - r(0))
 SATURATED = 7  # W = 7 tau: pytorch_warmup's factor is 1 - exp(-7) = 0.9991 there; this library's is the peak
 PYTORCH_WARMUP_ROWS: dict[str, Row] = {
     "LinearWarmup(optimizer, warmup_period=τ)": Row(
@@ -239,7 +241,23 @@ PYTORCH_WARMUP_ROWS: dict[str, Row] = {
         lambda w, t: exp_warmup(int(1.0 / (1.0 - 0.999)), SATURATED * 999),
         EXP,
     ),
+    "RAdamWarmup(optimizer) (β2 = 0.999)": Row(
+        lambda w, t, p, n: pytorch_warmup_trace("RAdamWarmup", p, 2000 + PAST_END),
+        lambda w, t: radam_warmup(0.999),
+        RADAM,
+    ),
+    "RAdamWarmup(optimizer) (β2 = 0.99)": Row(
+        lambda w, t, p, n: pytorch_warmup_trace("RAdamWarmup", p, 2000 + PAST_END, betas=(0.9, 0.99)),
+        lambda w, t: radam_warmup(0.99),
+        RADAM,
+    ),
 }
+
+
+def radam_warmup(beta2: float) -> WarmupSchedule:
+    """RAdamWarmup's factor from its own start, the peak at W = 10,000 updates (past the 2,020 compared)."""
+    start = radam_factor(0, beta2)
+    return WarmupSchedule(warmup_type="radam", warmup_beta2=beta2, warmup_steps=10_000, start_factor=start)
 
 
 def exp_warmup(tau: int, w: int) -> WarmupSchedule:
@@ -248,7 +266,7 @@ def exp_warmup(tau: int, w: int) -> WarmupSchedule:
 
 
 def untuned_grid_row(row: Row) -> int:
-    """The untuned rows read τ from β2: one grid point each, over 2,020 updates."""
+    """The untuned and RAdam rows read their warmup from β2: one grid point each, over 2,020 updates."""
     compared = 0
     for peak in (0.1, 3e-4):
         ref = row.theirs(0, 0, peak, 0)
@@ -352,7 +370,7 @@ def test_torch_row(name):
 @pytest.mark.parametrize("name", list(PYTORCH_WARMUP_ROWS))
 def test_pytorch_warmup_row(name):
     row = PYTORCH_WARMUP_ROWS[name]
-    compared = untuned_grid_row(row) if name.startswith("Untuned") else check_row(row)
+    compared = untuned_grid_row(row) if name.startswith(("Untuned", "RAdam")) else check_row(row)
     assert compared > 1000
 
 

@@ -34,7 +34,7 @@ from .warmups import WARMUP_SHAPES
 __all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "LATER_FIELDS", "WarmupSchedule"]
 
 DEFAULT_START_FACTOR = 0.01
-LATER_FIELDS: tuple[str, ...] = ("num_cycles", "warmup_tau")
+LATER_FIELDS: tuple[str, ...] = ("num_cycles", "warmup_tau", "warmup_beta2")
 """Fields added after state format 2: a saved schedule without them means their default (None)."""
 _FLOAT_MAX = sys.float_info.max
 
@@ -125,6 +125,7 @@ class WarmupSchedule:
         "hard_restarts (default 1), periods of a cosine cooldown (default 0.5)",
     )
     warmup_tau: float | None = _field(None, "the 1-exp warmup's time constant, in updates (required there)")
+    warmup_beta2: float | None = _field(None, "the radam warmup's beta2, in (0.6, 1) (required there)")
     cycle_steps: float | None = _field(
         None,
         f"restarts ({_listing(decays_reading('cycle_steps'))}): the first cycle's length (default: one cycle over "

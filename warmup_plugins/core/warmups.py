@@ -26,6 +26,7 @@ __all__ = [
     "linear",
     "one_minus_exp",
     "one_minus_sqrt",
+    "radam_factor",
 ]
 
 WarmupFn = Callable[[float, float, float], float]
@@ -93,6 +94,63 @@ def _check_tau(f: dict[str, Any]) -> dict[str, Any]:
     return {"warmup_tau": _checks.number("warmup_tau", f["warmup_tau"], low=0, low_open=True)}
 
 
+def radam_factor(t: float, beta2: float) -> float:
+    """RAdam's rectification at update ``t`` (pytorch_warmup's ``RAdamWarmup``, Liu et al. 2020):
+    ``sqrt((rho - 4)(rho - 2) rho_inf / ((rho_inf - 4)(rho_inf - 2) rho))`` at ``rho = rho(t + delta)``, where
+    ``rho_inf = 2 / (1 - beta2) - 1``, ``rho(t) = rho_inf - 2 t beta2^t / (1 - beta2^t)`` and ``delta`` is the
+    first step with ``rho > 4``. It rises from its value at 0 towards 1 (``beta2 > 0.6``).
+
+    >>> round(radam_factor(0, 0.999), 6), round(radam_factor(1000, 0.999), 6)
+    (0.017312, 0.646639)
+    """
+    rho_inf = 2.0 / (1 - beta2) - 1
+    offset = _radam_offset(beta2, rho_inf)
+    rho = _rho(t + offset, beta2, rho_inf)
+    return math.sqrt((rho - 4) * (rho - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho))
+
+
+def _rho(t: float, beta2: float, rho_inf: float) -> float:
+    b2t = beta2**t
+    return rho_inf - 2 * t * b2t / (1 - b2t)
+
+
+def _radam_offset(beta2: float, rho_inf: float) -> int:
+    offset = 1
+    while _rho(offset, beta2, rho_inf) <= 4:
+        offset += 1
+    return offset
+
+
+def _bind_radam(s: Any) -> WarmupFn:
+    """``s + (1 - s) (r(k) - r(0)) / (1 - r(0))`` with ``r`` = :func:`radam_factor`: from ``s`` at ``k = 0`` (with
+    ``s = r(0)``, RAdamWarmup's own values) towards the peak, taken at ``W``."""
+    beta2, size = s.warmup_beta2, s.warmup_steps
+    rho_inf = 2.0 / (1 - beta2) - 1
+    offset = _radam_offset(beta2, rho_inf)
+    denominator = (rho_inf - 4) * (rho_inf - 2)
+
+    def r(t: float) -> float:
+        rho = _rho(t + offset, beta2, rho_inf)
+        return math.sqrt((rho - 4) * (rho - 2) * rho_inf / (denominator * rho))
+
+    first = r(0)
+
+    def shape(p: float, start: float, end: float = 1.0) -> float:
+        return start + (end - start) * ((r(p * size) - first) / (1 - first))
+
+    return shape
+
+
+def _check_beta2(f: dict[str, Any]) -> dict[str, Any]:
+    if f["warmup_beta2"] is None:
+        raise ValueError("warmup_type='radam' needs warmup_beta2, Adam's beta2 (as in RAdamWarmup)")
+    return {
+        "warmup_beta2": _checks.number(
+            "warmup_beta2", f["warmup_beta2"], low=0.6, high=1, low_open=True, high_open=True
+        )
+    }
+
+
 def constant(p: float, start: float, end: float = 1.0) -> float:
     """``start`` for the whole warmup, then the peak (Goyal et al. 2017).
 
@@ -134,6 +192,14 @@ WARMUP_SHAPES: dict[str, WarmupShape] = {
         options=("warmup_tau",),
         check=_check_tau,
         bind=_bind_one_minus_exp,
+    ),
+    "radam": WarmupShape(
+        None,
+        "RAdam's rectification r(k) from s towards the peak, taken at W (pytorch_warmup's RAdamWarmup)",
+        tunable=False,
+        options=("warmup_beta2",),
+        check=_check_beta2,
+        bind=_bind_radam,
     ),
 }
 """Every warmup shape, by ``warmup_type`` name; the first is the default (``"none"``: no warmup)."""
