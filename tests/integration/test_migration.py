@@ -210,8 +210,8 @@ def tau_warmup(tau: int) -> WarmupSchedule:
 
 
 ULP = 2e-16  # one unit in the last place of the peak: (k + 1) / tau computed as 1/tau + (1 - 1/tau) * k/(tau - 1)
-EXP = 1e-15  # 1 - exp(-(k + 1) / tau) computed as s + (1 - s) * -expm1(-k / tau), s = 1 - exp(-1 / tau)
-RADAM = 1e-14  # RAdamWarmup's factor, rescaled from its own start: s + (1 - s)(r(k) - r(0)) / (1 - r(0))
+EXP = 1e-15  # measured 2.8e-16: 1 - exp(-(k + 1) / tau) computed as s + (1 - s) * -expm1(-k / tau)
+RADAM = 5e-15  # measured 1.2e-15: RAdamWarmup's r(k) computed as s + (1 - s)(r(k) - r(0)) / (1 - r(0))
 SATURATED = 7  # W = 7 tau: pytorch_warmup's factor is 1 - exp(-7) = 0.9991 there; this library's is the peak
 PYTORCH_WARMUP_ROWS: dict[str, Row] = {
     "LinearWarmup(optimizer, warmup_period=τ)": Row(
