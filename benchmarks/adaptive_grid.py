@@ -45,8 +45,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from benchmarks.adaptive import balanced_subset
-from benchmarks.data import load_cifar10, synthetic_cifar10
+from benchmarks.data import balanced_subset, load_cifar10, synthetic_cifar10
 from benchmarks.environment import environment
 from benchmarks.loops import Trainer
 from benchmarks.recipes import RESNET18, SEED_CNN, Recipe
@@ -250,6 +249,12 @@ def load_data(args: argparse.Namespace, images: int) -> tuple:
     return balanced_subset(train, images), balanced_subset(test, args.test_images)
 
 
+def save_partial(args: argparse.Namespace, name: str, cells: dict) -> None:
+    """The runs of one set-up so far, after every run (``partial_<set-up>.json``): a run stopped early keeps them."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"partial_{name}.json").write_text(json.dumps({"setup": name, "cells": cells}))
+
+
 def run_setup(args: argparse.Namespace, name: str, bar: tqdm) -> dict:
     setup = dict(SETUPS[name])
     images = args.images_override or setup["images"]
@@ -267,6 +272,7 @@ def run_setup(args: argparse.Namespace, name: str, bar: tqdm) -> dict:
                 cells[f"{peak:g}"].setdefault(method, []).append(
                     {"seed": seed, **train_one(trainer, setup, method, peak, bar)}
                 )
+                save_partial(args, name, cells)
                 print(
                     f"{time.strftime('%H:%M:%S')} {name} peak {peak:g} seed {seed} {method}: "
                     f"{cells[f'{peak:g}'][method][-1]['accuracy']:.2f}%",
@@ -277,6 +283,7 @@ def run_setup(args: argparse.Namespace, name: str, bar: tqdm) -> dict:
             run = {"seed": seed, "valley": found, **train_one(trainer, setup, "lr_find", found, bar)}
             for peak in peaks:
                 cells[f"{peak:g}"].setdefault("lr_find", []).append(run)
+            save_partial(args, name, cells)
             print(
                 f"{time.strftime('%H:%M:%S')} {name} seed {seed} lr_find {found:.3g}: {run['accuracy']:.2f}%",
                 flush=True,
