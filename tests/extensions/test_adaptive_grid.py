@@ -47,3 +47,53 @@ def test_quick_run_writes_json_results_and_figure(tmp_path):
     judged = data["setups"]["cnn-3k"]["judged"]["0.01"]
     assert judged["targets"]["adaptive from 5"]["nominal"] == "linear 5"
     assert len(data["setups"]["cnn-3k"]["cells"]["0.03"]["adaptive from 5"]) == 2  # two seeds in --quick
+
+
+def _invocation(setups, methods, repeat=None):
+    return {
+        "environment": {"device": "cpu", "torch": "x", "git_commit": "abc"},
+        "config": {"full": False, "seeds": [0, 1, 2], "methods": methods},
+        "setups": setups,
+        "cost": [],
+        "repeat": repeat,
+        "wall_seconds": 60.0,
+    }
+
+
+def _adaptive_runs(accs, fired):
+    report = {"peak_too_high_at": 7 if fired else None, "peak_factor": 0.8 if fired else None}
+    return [{"accuracy": a, "seed": i, "warmup_updates": 9, "adaptive": report} for i, a in enumerate(accs)]
+
+
+def test_a_merged_set_up_is_added_judged_and_its_cap_effect_paired():
+    cells = {"0.1": {"linear 5": runs(50, 51, 52), "adaptive from 5": runs(50, 51, 52)}}
+    for cell in cells.values():
+        for rs in cell.values():
+            for r in rs:
+                r["warmup_updates"] = 5
+    main = {"cnn-3k": {"images": 64, "test_images": 64, "epochs": 2, "steps_per_epoch": 1, "held_out": False}}
+    main["cnn-3k"] |= {"cells": cells, "judged": grid.judge(cells)}
+    result = _invocation(main, ["linear 5", "adaptive from 5"])
+    vit = {
+        "0.001": {"linear 5": runs(30, 31, 32), "adaptive from 5": _adaptive_runs([30, 31, 32], False)},
+        "0.003": {
+            "linear 5": runs(20, 21, 22),
+            "adaptive from 5": _adaptive_runs([20, 22, 24], True),
+            "adaptive from 5, cap": _adaptive_runs([26, 27, 28], True),
+        },
+    }
+    for rs in vit["0.001"]["linear 5"] + vit["0.003"]["linear 5"]:
+        rs["warmup_updates"] = 5
+    extra_setup = {"images": 64, "test_images": 64, "epochs": 2, "steps_per_epoch": 1, "held_out": True}
+    repeat = {"setup": "vit", "peak": 0.003, "method": "adaptive from 5", "first": 20.0, "second": 21.5}
+    extra = _invocation({"vit": extra_setup | {"cells": vit, "judged": grid.judge(vit)}}, ["x"], repeat | {"seed": 0})
+    extra["repeat"]["difference"] = 1.5
+    grid.merge(result, extra)
+    assert list(result["setups"]) == ["cnn-3k", "vit"]
+    text = grid.render(result)
+    assert "Held out (never used to tune a rule): vit." in text
+    assert "| cnn-3k | development | 1 / 1 | 0 / 0 |" in text
+    # cap - default per seed: +6, +5, +4 -> mean +5, t(2) interval 5 -/+ 4.303 * 1 / sqrt(3)
+    half = 4.303 / math.sqrt(3)
+    assert f"| vit | 0.003 (too high) | 5 | +5.00 [{5 - half:+.2f}, {5 + half:+.2f}] | yes | 3 / 3 |" in text
+    assert "| vit | 0.003 | adaptive from 5 | 20.00 | 21.50 | +1.50 | 2.00 |" in text  # beside the seed std (2)
