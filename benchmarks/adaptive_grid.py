@@ -12,9 +12,11 @@ class-balanced training subset, ``--test-images`` (5,000, class-balanced) test i
 
 Methods at each peak: ``none``; fixed linear warmups (from 0.1 of the peak) of 5 updates (too short), 0.2 epoch
 and 1 epoch (long); ``adaptive from W`` (``AdaptiveWarmup()``) and ``adaptive from W, cap`` (``cap_peak=True``)
-for W = 5 and 1 epoch; ``lr_find`` (fastai's ``valley`` suggestion from an LR range test as fastai's
-``lr_find`` runs it: 100 updates from 1e-7 to 10, smoothed losses, stop at 4x the best; then a 1-epoch linear
-warmup to it, the same budget; it does not depend on the peak, so it is run once per seed).
+for W = 5 and 1 epoch; ``adaptive from W, probe`` (``probe=True``: the catapult-aware start of Kalra &
+Barkeshli 2024, a rule tried on the development set-up); ``lr_find`` (fastai's ``valley`` suggestion from an
+LR range test as fastai's ``lr_find`` runs it: 100 updates from 1e-7 to 10, smoothed losses, stop at 4x the
+best; then a 1-epoch linear warmup to it, the same budget; it does not depend on the peak, so it is run once
+per seed).
 
 Targets, per set-up, peak and adaptive method (paired by seed; the 95% interval is t-based on the per-seed
 differences):
@@ -54,7 +56,14 @@ from warmup_plugins.torch import WarmupLR
 
 START_FACTOR = 0.1
 FIXED = ("none", "linear 5", "linear 0.2 ep", "linear 1 ep")
-ADAPTIVE = ("adaptive from 5", "adaptive from 5, cap", "adaptive from 1 ep", "adaptive from 1 ep, cap")
+ADAPTIVE = (
+    "adaptive from 5",
+    "adaptive from 5, cap",
+    "adaptive from 1 ep",
+    "adaptive from 1 ep, cap",
+    "adaptive from 5, probe",
+    "adaptive from 1 ep, probe",
+)
 METHODS = (*FIXED, *ADAPTIVE, "lr_find")
 # the two-sided 95% t quantile by degrees of freedom (a table: no scipy needed)
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
@@ -101,7 +110,9 @@ def make_scheduler(method: str, opt: torch.optim.Optimizer, spe: int, total: int
         return WarmupLR(opt, warmup_type="none", total_steps=total, decay_type="cosine")
     warmup = spe if method == "lr_find" else warmup_length(method, spe)
     schedule = WarmupSchedule(warmup_steps=warmup, start_factor=START_FACTOR, total_steps=total, decay_type="cosine")
-    adaptive = AdaptiveWarmup(cap_peak=method.endswith("cap")) if method.startswith("adaptive") else None
+    adaptive = None
+    if method.startswith("adaptive"):
+        adaptive = AdaptiveWarmup(cap_peak=method.endswith("cap"), probe=method.endswith("probe"))
     return WarmupLR(opt, schedule, adaptive=adaptive)
 
 
