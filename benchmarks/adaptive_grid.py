@@ -13,7 +13,9 @@ class-balanced training subset, ``--test-images`` (5,000, class-balanced) test i
 Methods at each peak: ``none``; fixed linear warmups (from 0.1 of the peak) of 5 updates (too short), 0.2 epoch
 and 1 epoch (long); ``adaptive from W`` (``AdaptiveWarmup()``) and ``adaptive from W, cap`` (``cap_peak=True``)
 for W = 5 and 1 epoch; ``adaptive from W, probe`` (``probe=True``: the catapult-aware start of Kalra &
-Barkeshli 2024, a rule tried on the development set-up); ``lr_find`` (fastai's ``valley`` suggestion from an
+Barkeshli 2024) and ``adaptive from W, loss only`` (``update_target=None``: the clock acts on the loss
+alone, holding while a spike has not recovered, instead of holding whenever the update is large): two rules
+tried on the development set-up; ``lr_find`` (fastai's ``valley`` suggestion from an
 LR range test as fastai's ``lr_find`` runs it: 100 updates from 1e-7 to 10, smoothed losses, stop at 4x the
 best; then a 1-epoch linear warmup to it, the same budget; it does not depend on the peak, so it is run once
 per seed).
@@ -63,6 +65,8 @@ ADAPTIVE = (
     "adaptive from 1 ep, cap",
     "adaptive from 5, probe",
     "adaptive from 1 ep, probe",
+    "adaptive from 5, loss only",
+    "adaptive from 1 ep, loss only",
 )
 METHODS = (*FIXED, *ADAPTIVE, "lr_find")
 # the two-sided 95% t quantile by degrees of freedom (a table: no scipy needed)
@@ -112,7 +116,8 @@ def make_scheduler(method: str, opt: torch.optim.Optimizer, spe: int, total: int
     schedule = WarmupSchedule(warmup_steps=warmup, start_factor=START_FACTOR, total_steps=total, decay_type="cosine")
     adaptive = None
     if method.startswith("adaptive"):
-        adaptive = AdaptiveWarmup(cap_peak=method.endswith("cap"), probe=method.endswith("probe"))
+        size_signal = {"update_target": None} if method.endswith("loss only") else {}
+        adaptive = AdaptiveWarmup(cap_peak=method.endswith("cap"), probe=method.endswith("probe"), **size_signal)
     return WarmupLR(opt, schedule, adaptive=adaptive)
 
 
