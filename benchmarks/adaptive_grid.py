@@ -520,6 +520,44 @@ def _lr_find_table(result: dict) -> list[str]:
     ]
 
 
+RULES_TRIED = tuple(m for m in ADAPTIVE if m.endswith(("probe", "loss only")))
+
+
+def _rules_table(tried: list[dict]) -> list[str]:
+    """Other rules (``RULES_TRIED``), each against the default adaptive warmup and against the fixed warmup of its
+    nominal length, paired by seed within the invocation that ran them (``adaptive_rules*.json``)."""
+    rows = []
+    for result in tried:
+        for name, s in result["setups"].items():
+            role = "held out" if s["held_out"] else "development"
+            for peak, cell in s["cells"].items():
+                for rule in (m for m in RULES_TRIED if cell.get(m)):
+                    start = rule.split("from ", 1)[1].split(",")[0]
+                    ours = _accuracies(cell, rule)
+                    default = paired_interval(ours, _accuracies(cell, f"adaptive from {start}"))
+                    nominal = paired_interval(ours, _accuracies(cell, f"linear {start}"))
+                    taken = ", ".join(str(r["warmup_updates"]) for r in cell[rule])
+                    rows.append(
+                        f"| {name} ({role}) | {peak} | {rule} | {statistics.fmean(ours):.2f} | {taken} | "
+                        f"{_ci(default)} | {_ci(nominal)} | {MARK[nominal['low'] > -1]} |"
+                    )
+    if not rows:
+        return []
+    return [
+        "## Other rules tried",
+        "",
+        "Run in their own invocations (`adaptive_rules*.json`), each beside the default adaptive warmup and the "
+        "fixed warmup of the same nominal length, paired by seed within that invocation (a second process moves a "
+        "run by up to a point, see below, so runs are never paired across invocations). Developed on cnn-3k, then "
+        "run once, unchanged, on the held-out cnn-6k.",
+        "",
+        "| set-up | peak | rule | acc % | warmup taken | rule - default: mean [95% CI] | rule - nominal fixed | (a) |",
+        "| --- | --- | --- | ---: | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
 def _repeat_table(result: dict) -> list[str]:
     repeats = [r for r in result.get("repeats", []) if r]
     if not repeats:
@@ -572,8 +610,9 @@ def _cost_table(result: dict, ddp: dict | None) -> list[str]:
     return lines
 
 
-def render(result: dict, ddp: dict | None = None) -> str:
-    """RESULTS.md, every number from ``result`` (and ``ddp``, ``adaptive_ddp_cost.json``, when given)."""
+def render(result: dict, ddp: dict | None = None, tried: list[dict] | None = None) -> str:
+    """RESULTS.md, every number from ``result`` (and ``ddp``, ``adaptive_ddp_cost.json``, and ``tried``, the
+    ``adaptive_rules*.json`` invocations, when given)."""
     result = {**result, "setups_run": list(result.get("setups_run", result["setups"]))}
     result.setdefault("repeats", [result.get("repeat")])
     lines = [
@@ -584,7 +623,8 @@ def render(result: dict, ddp: dict | None = None) -> str:
     ]
     for name, s in result["setups"].items():
         lines += _setup_table(name, s)
-    lines += [*_cap_table(result), *_lr_find_table(result), *_repeat_table(result), *_cost_table(result, ddp)]
+    lines += [*_cap_table(result), *_rules_table(tried or []), *_lr_find_table(result), *_repeat_table(result)]
+    lines += _cost_table(result, ddp)
     return "\n".join(lines)
 
 
@@ -643,14 +683,15 @@ def merge(result: dict, extra: dict) -> None:
 
 
 def rerender(folder: Path) -> str:
-    """Write ``folder/RESULTS.md`` again from ``adaptive_grid.json``, merged with any ``adaptive_grid_extra*.json``
-    and ``adaptive_ddp_cost.json``."""
+    """Write ``folder/RESULTS.md`` again from ``adaptive_grid.json``, merged with any ``adaptive_grid_extra*.json``,
+    with ``adaptive_ddp_cost.json`` and the other rules tried (``adaptive_rules*.json``)."""
     result = json.loads((folder / "adaptive_grid.json").read_text())
     for path in sorted(folder.glob("adaptive_grid_extra*.json")):
         merge(result, json.loads(path.read_text()))
     ddp_path = folder / "adaptive_ddp_cost.json"
     ddp = json.loads(ddp_path.read_text()) if ddp_path.exists() else None
-    text = render(result, ddp)
+    tried = [json.loads(path.read_text()) for path in sorted(folder.glob("adaptive_rules*.json"))]
+    text = render(result, ddp, tried)
     (folder / "RESULTS.md").write_text(text)
     plot(result, folder / "adaptive_grid.png")
     return text
