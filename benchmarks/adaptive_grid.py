@@ -659,7 +659,7 @@ def plot(result: dict, path: Path) -> None:
 
 
 def merge(result: dict, extra: dict) -> None:
-    """Add the runs of another invocation (other methods or other set-ups, the same harness) to ``result``;
+    """Add the runs of another invocation (other methods, seeds or set-ups, the same harness) to ``result``;
     re-judge. An ``extra['note']`` (how it ran) is kept beside its git commit."""
     result.setdefault("setups_run", list(result["setups"]))
     for name, setup in extra["setups"].items():
@@ -668,7 +668,11 @@ def merge(result: dict, extra: dict) -> None:
             continue
         cells = result["setups"][name]["cells"]
         for peak, methods in setup["cells"].items():
-            cells.setdefault(peak, {}).update(methods)
+            for method, runs in methods.items():
+                ours = cells.setdefault(peak, {}).setdefault(method, [])
+                seen = {r["seed"] for r in ours}
+                ours += [r for r in runs if r["seed"] not in seen]  # other seeds of a method: added
+                ours.sort(key=lambda r: r["seed"])  # paired by position: every method in seed order
         result["setups"][name]["judged"] = judge(cells)
     result.setdefault("repeats", [result.get("repeat")]).append(extra.get("repeat"))
     result.setdefault("merged", []).append(

@@ -116,3 +116,17 @@ def test_other_rules_are_paired_with_the_default_and_the_nominal_fixed_warmup_of
         f"{-4 + half:+.2f}] | +0.00 [{-half:+.2f}, {half:+.2f}] | **missed** |"
     )
     assert row in text  # within one point on average, but 3 seeds this spread cannot show it: missed
+
+
+def test_another_invocations_seeds_are_added_in_seed_order():
+    def setup(cells):
+        return {"held_out": True, "cells": cells, "judged": grid.judge(cells)}
+
+    first = {"0.1": {"linear 5": runs(50, 51), "adaptive from 5": runs(52, 53)}}
+    result = _invocation({"vit": setup(first)}, ["linear 5", "adaptive from 5"])
+    later = {"0.1": {"adaptive from 5": runs(0, 0, 57)[2:], "linear 5": runs(0, 0, 54)[2:]}}  # seed 2 only
+    grid.merge(result, _invocation({"vit": setup(later)}, ["linear 5", "adaptive from 5"]))
+    cells = result["setups"]["vit"]["cells"]["0.1"]
+    assert [r["seed"] for r in cells["adaptive from 5"]] == [0, 1, 2]
+    a = result["setups"]["vit"]["judged"]["0.1"]["targets"]["adaptive from 5"]["a"]
+    assert a["differences"] == [2, 2, 3]  # paired by seed
