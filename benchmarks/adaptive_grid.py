@@ -547,9 +547,9 @@ def _rules_table(tried: list[dict]) -> list[str]:
         "## Other rules tried",
         "",
         "Run in their own invocations (`adaptive_rules*.json`), each beside the default adaptive warmup and the "
-        "fixed warmup of the same nominal length, paired by seed within that invocation (a second process moves a "
-        "run by up to a point, see below, so runs are never paired across invocations). Developed on cnn-3k, then "
-        "run once, unchanged, on the held-out cnn-6k.",
+        "fixed warmup of the same nominal length, paired by seed within that invocation (never across "
+        "invocations: see the run-to-run spread below). Tried on cnn-3k, then run once, unchanged, on the held-out "
+        "cnn-6k.",
         "",
         "| set-up | peak | rule | acc % | warmup taken | rule - default: mean [95% CI] | rule - nominal fixed | (a) |",
         "| --- | --- | --- | ---: | --- | --- | --- | --- |",
