@@ -196,14 +196,15 @@ def judge(cells: dict[str, dict[str, list[dict]]]) -> dict:
     """Per peak of one set-up: means, the targets (a) and (b) per adaptive method (see the module docs)."""
     acc = {p: {m: [r["accuracy"] for r in runs] for m, runs in ms.items()} for p, ms in cells.items()}
     mean = {p: {m: statistics.fmean(v) for m, v in ms.items()} for p, ms in acc.items()}
-    fixed_best = {p: max((m for m in FIXED if m in mean[p]), key=lambda m: mean[p][m]) for p in mean}
-    grid_best = max(mean[p][fixed_best[p]] for p in mean)
+    fixed = {p: [m for m in FIXED if m in mean[p]] for p in mean}  # none in a repeat of one adaptive run
+    fixed_best = {p: max(fixed[p], key=lambda m: mean[p][m]) if fixed[p] else None for p in mean}
+    grid_best = max((mean[p][fixed_best[p]] for p in mean if fixed[p]), default=-math.inf)
     peaks = sorted(mean, key=float)
     out = {}
     for i, p in enumerate(peaks):
-        lower_best = max((mean[q][fixed_best[q]] for q in peaks[:i]), default=-math.inf)
-        too_high = all(mean[p][m] <= lower_best - 3 for m in FIXED if m in mean[p])
-        here = mean[p][fixed_best[p]]
+        lower_best = max((mean[q][fixed_best[q]] for q in peaks[:i] if fixed[q]), default=-math.inf)
+        too_high = bool(fixed[p]) and all(mean[p][m] <= lower_best - 3 for m in fixed[p])
+        here = mean[p][fixed_best[p]] if fixed[p] else -math.inf
         targets = {}
         for m in ADAPTIVE:
             if m not in acc[p]:
@@ -481,7 +482,8 @@ def _cap_table(result: dict) -> list[str]:
 def _best_fixed(s: dict) -> tuple[str, str]:
     """The best fixed (peak, method) of a set-up's grid, by mean accuracy."""
     judged = s["judged"]
-    return max(((p, j["best_fixed"]) for p, j in judged.items()), key=lambda pm: judged[pm[0]]["mean"][pm[1]])
+    best = ((p, j["best_fixed"]) for p, j in judged.items() if j["best_fixed"])
+    return max(best, key=lambda pm: judged[pm[0]]["mean"][pm[1]])
 
 
 def _lr_find_table(result: dict) -> list[str]:

@@ -130,3 +130,10 @@ def test_another_invocations_seeds_are_added_in_seed_order():
     assert [r["seed"] for r in cells["adaptive from 5"]] == [0, 1, 2]
     a = result["setups"]["vit"]["judged"]["0.1"]["targets"]["adaptive from 5"]["a"]
     assert a["differences"] == [2, 2, 3]  # paired by seed
+
+
+def test_a_peak_with_only_an_adaptive_run_is_judged_without_a_reference():
+    # the second-process repeat runs one method alone; an adaptive one crashed judge() (no fixed warmup to compare)
+    judged = grid.judge({"0.003": {"adaptive from 5": runs(20, 21, 22)}})["0.003"]
+    assert judged["best_fixed"] is None and not judged["too_high"]
+    assert judged["targets"]["adaptive from 5"]["a"] is None and not judged["targets"]["adaptive from 5"]["a_met"]
