@@ -12,9 +12,13 @@ class-balanced training subset, ``--test-images`` (5,000, class-balanced) test i
 
 Methods at each peak: ``none``; fixed linear warmups (from 0.1 of the peak) of 5 updates (too short), 0.2 epoch
 and 1 epoch (long); ``adaptive from W`` (``AdaptiveWarmup()``) and ``adaptive from W, cap`` (``cap_peak=True``)
-for W = 5 and 1 epoch; ``lr_find`` (fastai's ``valley`` suggestion from an LR range test as fastai's
-``lr_find`` runs it: 100 updates from 1e-7 to 10, smoothed losses, stop at 4x the best; then a 1-epoch linear
-warmup to it, the same budget; it does not depend on the peak, so it is run once per seed).
+for W = 5 and 1 epoch; ``adaptive from W, probe`` (``probe=True``: the catapult-aware start of Kalra &
+Barkeshli 2024) and ``adaptive from W, loss only`` (``update_target=None``: the clock acts on the loss
+alone, holding while a spike has not recovered, instead of holding whenever the update is large): two rules
+tried on the development set-up; ``lr_find`` (fastai's ``valley`` suggestion from an
+LR range test as fastai's ``lr_find`` runs it: 100 updates from 1e-7 to 10, smoothed losses, stop at 4x the
+best; then a 1-epoch linear warmup to it, the same budget; it does not depend on the peak, so it is run once
+per seed).
 
 Targets, per set-up, peak and adaptive method (paired by seed; the 95% interval is t-based on the per-seed
 differences):
@@ -45,8 +49,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from benchmarks.adaptive import balanced_subset
-from benchmarks.data import load_cifar10, synthetic_cifar10
+from benchmarks.data import balanced_subset, load_cifar10, synthetic_cifar10
 from benchmarks.environment import environment
 from benchmarks.loops import Trainer
 from benchmarks.recipes import RESNET18, SEED_CNN, Recipe
@@ -55,7 +58,16 @@ from warmup_plugins.torch import WarmupLR
 
 START_FACTOR = 0.1
 FIXED = ("none", "linear 5", "linear 0.2 ep", "linear 1 ep")
-ADAPTIVE = ("adaptive from 5", "adaptive from 5, cap", "adaptive from 1 ep", "adaptive from 1 ep, cap")
+ADAPTIVE = (
+    "adaptive from 5",
+    "adaptive from 5, cap",
+    "adaptive from 1 ep",
+    "adaptive from 1 ep, cap",
+    "adaptive from 5, probe",
+    "adaptive from 1 ep, probe",
+    "adaptive from 5, loss only",
+    "adaptive from 1 ep, loss only",
+)
 METHODS = (*FIXED, *ADAPTIVE, "lr_find")
 # the two-sided 95% t quantile by degrees of freedom (a table: no scipy needed)
 T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228}
@@ -102,7 +114,10 @@ def make_scheduler(method: str, opt: torch.optim.Optimizer, spe: int, total: int
         return WarmupLR(opt, warmup_type="none", total_steps=total, decay_type="cosine")
     warmup = spe if method == "lr_find" else warmup_length(method, spe)
     schedule = WarmupSchedule(warmup_steps=warmup, start_factor=START_FACTOR, total_steps=total, decay_type="cosine")
-    adaptive = AdaptiveWarmup(cap_peak=method.endswith("cap")) if method.startswith("adaptive") else None
+    adaptive = None
+    if method.startswith("adaptive"):
+        size_signal = {"update_target": None} if method.endswith("loss only") else {}
+        adaptive = AdaptiveWarmup(cap_peak=method.endswith("cap"), probe=method.endswith("probe"), **size_signal)
     return WarmupLR(opt, schedule, adaptive=adaptive)
 
 
@@ -181,14 +196,15 @@ def judge(cells: dict[str, dict[str, list[dict]]]) -> dict:
     """Per peak of one set-up: means, the targets (a) and (b) per adaptive method (see the module docs)."""
     acc = {p: {m: [r["accuracy"] for r in runs] for m, runs in ms.items()} for p, ms in cells.items()}
     mean = {p: {m: statistics.fmean(v) for m, v in ms.items()} for p, ms in acc.items()}
-    fixed_best = {p: max((m for m in FIXED if m in mean[p]), key=lambda m: mean[p][m]) for p in mean}
-    grid_best = max(mean[p][fixed_best[p]] for p in mean)
+    fixed = {p: [m for m in FIXED if m in mean[p]] for p in mean}  # none in a repeat of one adaptive run
+    fixed_best = {p: max(fixed[p], key=lambda m: mean[p][m]) if fixed[p] else None for p in mean}
+    grid_best = max((mean[p][fixed_best[p]] for p in mean if fixed[p]), default=-math.inf)
     peaks = sorted(mean, key=float)
     out = {}
     for i, p in enumerate(peaks):
-        lower_best = max((mean[q][fixed_best[q]] for q in peaks[:i]), default=-math.inf)
-        too_high = all(mean[p][m] <= lower_best - 3 for m in FIXED if m in mean[p])
-        here = mean[p][fixed_best[p]]
+        lower_best = max((mean[q][fixed_best[q]] for q in peaks[:i] if fixed[q]), default=-math.inf)
+        too_high = bool(fixed[p]) and all(mean[p][m] <= lower_best - 3 for m in fixed[p])
+        here = mean[p][fixed_best[p]] if fixed[p] else -math.inf
         targets = {}
         for m in ADAPTIVE:
             if m not in acc[p]:
@@ -250,6 +266,12 @@ def load_data(args: argparse.Namespace, images: int) -> tuple:
     return balanced_subset(train, images), balanced_subset(test, args.test_images)
 
 
+def save_partial(args: argparse.Namespace, name: str, cells: dict) -> None:
+    """The runs of one set-up so far, after every run (``partial_<set-up>.json``): a run stopped early keeps them."""
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / f"partial_{name}.json").write_text(json.dumps({"setup": name, "cells": cells}))
+
+
 def run_setup(args: argparse.Namespace, name: str, bar: tqdm) -> dict:
     setup = dict(SETUPS[name])
     images = args.images_override or setup["images"]
@@ -267,6 +289,7 @@ def run_setup(args: argparse.Namespace, name: str, bar: tqdm) -> dict:
                 cells[f"{peak:g}"].setdefault(method, []).append(
                     {"seed": seed, **train_one(trainer, setup, method, peak, bar)}
                 )
+                save_partial(args, name, cells)
                 print(
                     f"{time.strftime('%H:%M:%S')} {name} peak {peak:g} seed {seed} {method}: "
                     f"{cells[f'{peak:g}'][method][-1]['accuracy']:.2f}%",
@@ -277,6 +300,7 @@ def run_setup(args: argparse.Namespace, name: str, bar: tqdm) -> dict:
             run = {"seed": seed, "valley": found, **train_one(trainer, setup, "lr_find", found, bar)}
             for peak in peaks:
                 cells[f"{peak:g}"].setdefault("lr_find", []).append(run)
+            save_partial(args, name, cells)
             print(
                 f"{time.strftime('%H:%M:%S')} {name} seed {seed} lr_find {found:.3g}: {run['accuracy']:.2f}%",
                 flush=True,
@@ -331,97 +355,278 @@ def repeat_in_second_process(args: argparse.Namespace, setup: str, peak: float, 
     }
 
 
-def render(result: dict, ddp: dict | None = None) -> str:
-    """RESULTS.md, every number from ``result`` (and ``ddp``, ``adaptive_ddp_cost.json``, when given)."""
+MARK = {True: "met", False: "**missed**", None: "n/a"}
+
+
+def _ci(a: dict) -> str:
+    return f"{a['mean']:+.2f} [{a['low']:+.2f}, {a['high']:+.2f}]"
+
+
+def _names(methods: list[str]) -> str:
+    return ", ".join(f"`{m}`" for m in methods)
+
+
+def _accuracies(cell: dict, method: str) -> list[float]:
+    return [r["accuracy"] for r in cell.get(method, [])]
+
+
+def _invocations(result: dict) -> list[str]:
     env = result["environment"]
-    mark = {True: "met", False: "**missed**", None: "n/a"}
     lines = [
-        "# Adaptive warmup: set-ups x peaks x nominal starts (`python -m benchmarks.adaptive_grid`)",
+        f"Generated from `adaptive_grid.json` ({'`--full`' if result['config']['full'] else 'CPU subset'}) and the "
+        f"invocations merged into it. {env['device']}, torch {env['torch']}. Seeds {result['config']['seeds']}; 95% "
+        "intervals are t-based on per-seed paired differences; *within noise* = the interval's lower end above -1 "
+        "point.",
         "",
-        f"Generated from `adaptive_grid.json` ({'`--full`' if result['config']['full'] else 'CPU subset'}). "
-        f"{env['device']}, torch {env['torch']}, git `{env['git_commit']}`, {result['wall_seconds'] / 60:.1f} min "
-        f"wall. Seeds {result['config']['seeds']}; 95% intervals are t-based on per-seed paired differences.",
+        f"- {', '.join(result['setups_run'])}: {_names(result['config']['methods'])}; git "
+        f"`{env['git_commit']}`, {result['wall_seconds'] / 60:.1f} min wall.",
+    ]
+    for m in result.get("merged", []):
+        note = f" ({m['note']})" if m.get("note") else ""
+        lines.append(
+            f"- {', '.join(m['setups'])}: {_names(m['methods'])}; git `{m['git']}`{note}, {m['minutes']:.1f} min wall."
+        )
+    held = [n for n, s in result["setups"].items() if s["held_out"]]
+    lines += [
         "",
-        f"Developed on: {', '.join(DEVELOPED_ON)}. Held out (untouched): "
-        f"{', '.join(n for n, s in result['setups'].items() if s['held_out']) or 'none run'}. "
+        f"Developed on: {', '.join(DEVELOPED_ON)}. Held out (never used to tune a rule): {', '.join(held) or 'none'}. "
         f"Not run here: {', '.join(n for n in SETUPS if n not in result['setups']) or 'none'}.",
         "",
     ]
-    for m in result.get("merged", []):
-        lines += [
-            f"Merged from a second invocation (git `{m['git']}`, {m['minutes']:.1f} min): {', '.join(m['methods'])} "
-            f"on {', '.join(m['setups'])}.",
-            "",
-        ]
+    return lines
+
+
+def _summary(result: dict) -> list[str]:
+    """Targets (a) and (b) counted per set-up."""
+    lines = [
+        "## Targets at a glance",
+        "",
+        "| set-up | role | (a) met / cells | (b) met / cells with a too-high peak |",
+        "| --- | --- | ---: | ---: |",
+    ]
     for name, s in result["setups"].items():
-        lines += [
-            f"## {name} ({'held out' if s['held_out'] else 'development'}): {s['images']} images, "
-            f"{s['epochs']} epochs x {s['steps_per_epoch']} updates, {s['test_images']} test images",
-            "",
-        ]
-        run = sorted({m for cell in s["cells"].values() for m in cell}, key=METHODS.index)
-        lines += [
-            f"Methods run: {', '.join(run)}; not run: {', '.join(m for m in METHODS if m not in run) or 'none'}.",
-            "",
-        ]
-        lines += [
-            "| peak | method | test acc % (mean ± std) | (a) vs nominal: mean [95% CI] | (a) | (b) recovered | (b) |",
-            "| --- | --- | ---: | --- | --- | ---: | --- |",
-        ]
-        for peak, j in s["judged"].items():
-            for m, acc in j["mean"].items():
-                t = j["targets"].get(m)
-                best = " (best fixed)" if m == j["best_fixed"] else ""
-                extra = "| | | | |"
-                if t is not None:
-                    a = t["a"]
-                    a_txt = "-" if a is None else f"{a['mean']:+.2f} [{a['low']:+.2f}, {a['high']:+.2f}]"
-                    b = t["b"]
-                    extra = (
-                        f"| {a_txt} | {mark[t['a_met'] if a else None]} | "
-                        f"{'-' if b is None else format(100 * b['recovered'], '.0f') + '%'} | "
-                        f"{mark[None if b is None else b['met']]} |"
-                    )
-                lines.append(
-                    f"| {peak}{' (too high)' if j['too_high'] else ''} | {m}{best} | "
-                    f"{acc:.2f} ± {j['std'][m]:.2f} {extra}"
+        a = [t["a_met"] for j in s["judged"].values() for t in j["targets"].values() if t["a"] is not None]
+        b = [t["b"]["met"] for j in s["judged"].values() for t in j["targets"].values() if t["b"] is not None]
+        role = "held out" if s["held_out"] else "development"
+        lines.append(f"| {name} | {role} | {sum(a)} / {len(a)} | {sum(b)} / {len(b)} |")
+    return [*lines, ""]
+
+
+def _setup_table(name: str, s: dict) -> list[str]:
+    lines = [
+        f"## {name} ({'held out' if s['held_out'] else 'development'}): {s['images']} images, "
+        f"{s['epochs']} epochs x {s['steps_per_epoch']} updates, {s['test_images']} test images",
+        "",
+    ]
+    run = sorted({m for cell in s["cells"].values() for m in cell}, key=METHODS.index)
+    lines += [
+        f"Methods run: {_names(run)}; not run: {_names([m for m in METHODS if m not in run]) or 'none'}. "
+        "Warmup taken: the updates each seed's warmup really took (adaptive), or its length (fixed).",
+        "",
+        "| peak | method | test acc % (mean ± std) | warmup taken | (a) vs nominal: mean [95% CI] | (a) "
+        "| (b) recovered | (b) |",
+        "| --- | --- | ---: | --- | --- | --- | ---: | --- |",
+    ]
+    for peak, j in s["judged"].items():
+        for m, acc in j["mean"].items():
+            t = j["targets"].get(m)
+            best = " (best fixed)" if m == j["best_fixed"] else ""
+            taken = ", ".join(str(r["warmup_updates"]) for r in s["cells"][peak][m])
+            extra = "| | | | |"
+            if t is not None:
+                a, b = t["a"], t["b"]
+                extra = (
+                    f"| {'-' if a is None else _ci(a)} | {MARK[t['a_met'] if a else None]} | "
+                    f"{'-' if b is None else format(100 * b['recovered'], '.0f') + '%'} | "
+                    f"{MARK[None if b is None else b['met']]} |"
                 )
-        finds = [r["valley"] for r in next(iter(s["cells"].values())).get("lr_find", [])]
-        if finds:
-            lines += ["", f"lr_find (valley) suggested: {', '.join(f'{v:.3g}' for v in finds)} (per seed)."]
-        lines.append("")
-    if result.get("repeat"):
-        r = result["repeat"]
-        lines += [
-            "## Run-to-run spread",
-            "",
-            f"{r['setup']}, peak {r['peak']:g}, {r['method']}, seed 0: {r['first']:.2f}% in the benchmark "
-            f"process, {r['second']:.2f}% in a second process ({r['difference']:+.2f} points).",
-            "",
+            lines.append(
+                f"| {peak}{' (too high)' if j['too_high'] else ''} | {m}{best} | {acc:.2f} ± {j['std'][m]:.2f} "
+                f"| {taken} {extra}"
+            )
+    return [*lines, ""]
+
+
+def _cap_table(result: dict) -> list[str]:
+    """``cap_peak=True`` against the default, paired by seed, wherever both ran."""
+    rows = []
+    for name, s in result["setups"].items():
+        for peak, cell in s["cells"].items():
+            for start in ("5", "1 ep"):
+                default, cap = f"adaptive from {start}", f"adaptive from {start}, cap"
+                if cell.get(default) and cell.get(cap):
+                    a = paired_interval(_accuracies(cell, cap), _accuracies(cell, default))
+                    fired = sum(r["adaptive"]["peak_too_high_at"] is not None for r in cell[cap])
+                    factors = [r["adaptive"]["peak_factor"] for r in cell[cap] if r["adaptive"]["peak_factor"]]
+                    capped = ", ".join(f"{f:.2f}" for f in factors) or "-"
+                    tag = " (too high)" if s["judged"][peak]["too_high"] else ""
+                    rows.append(
+                        f"| {name} | {peak}{tag} | {start} | {_ci(a)} | {'yes' if a['low'] > -1 else 'no'} | "
+                        f"{fired} / {len(cell[cap])} | {capped} |"
+                    )
+    if not rows:
+        return []
+    return [
+        "## `cap_peak=True` against the default",
+        "",
+        "Paired by seed: cap minus default (points). *Fired*: runs whose too-high-peak report fired (only then can "
+        "the two differ); *peak kept*: the capped runs' effective peak as a fraction of the one given.",
+        "",
+        "| set-up | peak | nominal start | cap - default: mean [95% CI] | within noise | fired | peak kept |",
+        "| --- | --- | --- | --- | --- | ---: | --- |",
+        *rows,
+        "",
+    ]
+
+
+def _best_fixed(s: dict) -> tuple[str, str]:
+    """The best fixed (peak, method) of a set-up's grid, by mean accuracy."""
+    judged = s["judged"]
+    best = ((p, j["best_fixed"]) for p, j in judged.items() if j["best_fixed"])
+    return max(best, key=lambda pm: judged[pm[0]]["mean"][pm[1]])
+
+
+def _lr_find_table(result: dict) -> list[str]:
+    """fastai's lr_find suggestion with a 1-epoch warmup, beside the grid's best fixed and adaptive runs."""
+    rows = []
+    for name, s in result["setups"].items():
+        cell = next(iter(s["cells"].values()))
+        if not cell.get("lr_find"):
+            continue
+        found = _accuracies(cell, "lr_find")
+        peak, fixed = _best_fixed(s)
+        adaptive = [
+            (p, m) for p, c in s["cells"].items() for m in c if m.startswith("adaptive") and len(c[m]) == len(found)
         ]
+        ap, am = max(adaptive, key=lambda pm: statistics.fmean(_accuracies(s["cells"][pm[0]], pm[1])))
+        best = _accuracies(s["cells"][peak], fixed)
+        ours = _accuracies(s["cells"][ap], am)
+        valleys = ", ".join(f"{r['valley']:.2g}" for r in cell["lr_find"])
+        rows.append(
+            f"| {name} | {valleys} | {statistics.fmean(found):.2f} ± {statistics.stdev(found):.2f} | "
+            f"{fixed} at {peak}: {statistics.fmean(best):.2f} | {_ci(paired_interval(found, best))} | "
+            f"{am} at {ap}: {statistics.fmean(ours):.2f} | {_ci(paired_interval(found, ours))} |"
+        )
+    if not rows:
+        return []
+    return [
+        "## What users do instead: fastai's `lr_find` (valley) with a 1-epoch warmup",
+        "",
+        "The same training budget; the LR range test's own 100 updates are extra. Paired by seed (points).",
+        "",
+        "| set-up | valley LR per seed | lr_find acc % | best fixed (peak, W) of the grid | lr_find - it "
+        "| best adaptive cell | lr_find - it |",
+        "| --- | --- | ---: | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
+RULES_TRIED = tuple(m for m in ADAPTIVE if m.endswith(("probe", "loss only")))
+
+
+def _rules_table(tried: list[dict]) -> list[str]:
+    """Other rules (``RULES_TRIED``), each against the default adaptive warmup and against the fixed warmup of its
+    nominal length, paired by seed within the invocation that ran them (``adaptive_rules*.json``)."""
+    rows = []
+    for result in tried:
+        for name, s in result["setups"].items():
+            role = "held out" if s["held_out"] else "development"
+            for peak, cell in s["cells"].items():
+                for rule in (m for m in RULES_TRIED if cell.get(m)):
+                    start = rule.split("from ", 1)[1].split(",")[0]
+                    ours = _accuracies(cell, rule)
+                    default = paired_interval(ours, _accuracies(cell, f"adaptive from {start}"))
+                    nominal = paired_interval(ours, _accuracies(cell, f"linear {start}"))
+                    taken = ", ".join(str(r["warmup_updates"]) for r in cell[rule])
+                    rows.append(
+                        f"| {name} ({role}) | {peak} | {rule} | {statistics.fmean(ours):.2f} | {taken} | "
+                        f"{_ci(default)} | {_ci(nominal)} | {MARK[nominal['low'] > -1]} |"
+                    )
+    if not rows:
+        return []
+    return [
+        "## Other rules tried",
+        "",
+        "Run in their own invocations (`adaptive_rules*.json`), each beside the default adaptive warmup and the "
+        "fixed warmup of the same nominal length, paired by seed within that invocation (never across "
+        "invocations: see the run-to-run spread below). Tried on cnn-3k, then run once, unchanged, on the held-out "
+        "cnn-6k.",
+        "",
+        "| set-up | peak | rule | acc % | warmup taken | rule - default: mean [95% CI] | rule - nominal fixed | (a) |",
+        "| --- | --- | --- | ---: | --- | --- | --- | --- |",
+        *rows,
+        "",
+    ]
+
+
+def _repeat_table(result: dict) -> list[str]:
+    repeats = [r for r in result.get("repeats", []) if r]
+    if not repeats:
+        return []
+    lines = [
+        "## Run-to-run spread: one identical run in a second process, beside the seed spread",
+        "",
+        "| set-up | peak | method | seed 0, benchmark process | seed 0, second process | difference | seed std "
+        "of that cell |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for r in repeats:
+        std = result["setups"][r["setup"]]["judged"][f"{r['peak']:g}"]["std"][r["method"]]
+        lines.append(
+            f"| {r['setup']} | {r['peak']:g} | {r['method']} | {r['first']:.2f} | {r['second']:.2f} | "
+            f"{r['difference']:+.2f} | {std:.2f} |"
+        )
+    return [*lines, ""]
+
+
+def _cost_table(result: dict, ddp: dict | None) -> list[str]:
+    lines = []
     if result["cost"]:
         lines += [
             "## Cost of the adaptive `scheduler.step(loss=...)` in the warmup",
             "",
-            "Median over interleaved rounds in one process, batch 64, CPU.",
+            f"Median over {result['cost'][0]['rounds']} interleaved rounds in one process, batch 64, CPU "
+            f"(git `{result['environment']['git_commit']}`). Target: at most 2% of a training step.",
             "",
-            "| set-up | training step ms | scheduler.step ms | share |",
-            "| --- | ---: | ---: | ---: |",
+            "| set-up | training step ms | scheduler.step ms | share | <= 2% |",
+            "| --- | ---: | ---: | ---: | --- |",
         ]
         for c in result["cost"]:
             lines.append(
-                f"| {c['setup']} | {c['step_ms']:.1f} | {c['scheduler_ms']:.2f} | {100 * c['fraction']:.2f}% |"
+                f"| {c['setup']} | {c['step_ms']:.1f} | {c['scheduler_ms']:.2f} | {100 * c['fraction']:.2f}% | "
+                f"{MARK[c['fraction'] <= 0.02]} |"
             )
         lines.append("")
     if ddp is not None:
+        cnn = next((c for c in result["cost"] if c["setup"] == "cnn-3k"), None)
+        share = "" if cnn is None else f" ({100 * ddp['median_ms'] / cnn['step_ms']:.2f}% of the seed-CNN step above)"
         lines += [
             "## DDP cost",
             "",
             f"`reduce_signals` ({ddp['backend']}, {ddp['world_size']} ranks, this CPU; from "
             f"`adaptive_ddp_cost.json`): median {ddp['median_ms']:.3f} ms per warmup update over "
-            f"{ddp['rounds']} calls, once per update during the warmup only.",
+            f"{ddp['rounds']} calls{share}, once per update during the warmup only.",
             "",
         ]
+    return lines
+
+
+def render(result: dict, ddp: dict | None = None, tried: list[dict] | None = None) -> str:
+    """RESULTS.md, every number from ``result`` (and ``ddp``, ``adaptive_ddp_cost.json``, and ``tried``, the
+    ``adaptive_rules*.json`` invocations, when given)."""
+    result = {**result, "setups_run": list(result.get("setups_run", result["setups"]))}
+    result.setdefault("repeats", [result.get("repeat")])
+    lines = [
+        "# Adaptive warmup: set-ups x peaks x nominal starts (`python -m benchmarks.adaptive_grid`)",
+        "",
+        *_invocations(result),
+        *_summary(result),
+    ]
+    for name, s in result["setups"].items():
+        lines += _setup_table(name, s)
+    lines += [*_cap_table(result), *_rules_table(tried or []), *_lr_find_table(result), *_repeat_table(result)]
+    lines += _cost_table(result, ddp)
     return "\n".join(lines)
 
 
@@ -456,31 +661,43 @@ def plot(result: dict, path: Path) -> None:
 
 
 def merge(result: dict, extra: dict) -> None:
-    """Add the runs of a second invocation (other methods, the same code and set-ups) to ``result``; re-judge."""
+    """Add the runs of another invocation (other methods, seeds or set-ups, the same harness) to ``result``;
+    re-judge. An ``extra['note']`` (how it ran) is kept beside its git commit."""
+    result.setdefault("setups_run", list(result["setups"]))
     for name, setup in extra["setups"].items():
+        if name not in result["setups"]:
+            result["setups"][name] = setup
+            continue
         cells = result["setups"][name]["cells"]
         for peak, methods in setup["cells"].items():
-            cells.setdefault(peak, {}).update(methods)
+            for method, runs in methods.items():
+                ours = cells.setdefault(peak, {}).setdefault(method, [])
+                seen = {r["seed"] for r in ours}
+                ours += [r for r in runs if r["seed"] not in seen]  # other seeds of a method: added
+                ours.sort(key=lambda r: r["seed"])  # paired by position: every method in seed order
         result["setups"][name]["judged"] = judge(cells)
+    result.setdefault("repeats", [result.get("repeat")]).append(extra.get("repeat"))
     result.setdefault("merged", []).append(
         {
             "setups": list(extra["setups"]),
             "methods": extra["config"]["methods"],
             "git": extra["environment"]["git_commit"],
             "minutes": extra["wall_seconds"] / 60,
+            "note": extra.get("note"),
         }
     )
 
 
 def rerender(folder: Path) -> str:
-    """Write ``folder/RESULTS.md`` again from ``adaptive_grid.json``, merged with any ``adaptive_grid_extra*.json``
-    and ``adaptive_ddp_cost.json``."""
+    """Write ``folder/RESULTS.md`` again from ``adaptive_grid.json``, merged with any ``adaptive_grid_extra*.json``,
+    with ``adaptive_ddp_cost.json`` and the other rules tried (``adaptive_rules*.json``)."""
     result = json.loads((folder / "adaptive_grid.json").read_text())
     for path in sorted(folder.glob("adaptive_grid_extra*.json")):
         merge(result, json.loads(path.read_text()))
     ddp_path = folder / "adaptive_ddp_cost.json"
     ddp = json.loads(ddp_path.read_text()) if ddp_path.exists() else None
-    text = render(result, ddp)
+    tried = [json.loads(path.read_text()) for path in sorted(folder.glob("adaptive_rules*.json"))]
+    text = render(result, ddp, tried)
     (folder / "RESULTS.md").write_text(text)
     plot(result, folder / "adaptive_grid.png")
     return text

@@ -203,3 +203,16 @@ def augment(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
     batch = torch.arange(b, device=images.device)[:, None, None, None]
     channel = torch.arange(3, device=images.device)[None, :, None, None]
     return padded[batch, channel, rows, cols]
+
+
+def balanced_subset(split: Split, n: int, seed: int = 0) -> Split:
+    """``n`` images, as many of each class as ``n`` allows (a seeded choice within each class)."""
+    g = torch.Generator().manual_seed(seed)
+    classes = sorted(set(split.labels.tolist()))
+    per_class = n // len(classes)
+    index = []
+    for c in classes:
+        members = (split.labels == c).nonzero().flatten()
+        index.append(members[torch.randperm(len(members), generator=g)[:per_class]])
+    chosen = torch.cat(index).sort().values
+    return Split(split.images[chosen], split.labels[chosen])

@@ -95,91 +95,6 @@ _BISECTIONS = 48
 STATE_VERSION = 3  # of the adaptive sub-state: 39dcdd3 (1), 7bf4816 (2, with a weight snapshot), this (3)
 
 
-class _PeakWatch:
-    """The optional start-factor probe and the too-high-peak watch of an ``AdaptiveWarmup``."""
-
-    def _probe_step(self, verdict: str, size: float | None) -> None:
-        target = self.update_target
-        safe = verdict == "stable" and (size is None or target is None or size <= target)
-        if safe:
-            self.probe_clocks.append(self.clock)
-            self.clock = _warmup_clock_for(
-                self._schedule, 2 * _factor(self._schedule, self.clock), self.clock, self._warmup
-            )
-            if len(self.probe_clocks) < self.probe_updates and self.clock < self._warmup:
-                return
-        else:
-            history = self.probe_clocks
-            self.clock = history[-2] if len(history) >= 2 else 0.0
-        self.probing = False
-        self.start_factor = float(_factor(self._schedule, self.clock))
-
-    def _check_stall(self, before: float) -> None:
-        peak = _factor(self._schedule, self._warmup)
-        if self.clock > before or peak <= 0 or _factor(self._schedule, self.clock) < self.stall_level * peak:
-            return
-        self.stalls += 1
-        if self.stalls < self.stall_patience or self.peak_too_high_at is not None:
-            return
-        self.peak_too_high_at = self.updates
-        self.suggested_peak_factor = float(_factor(self._schedule, self.clock) / peak)
-        if self.cap_peak:
-            self._finish(self.clock)
-
-
-class _StateDict:
-    """An ``AdaptiveWarmup``'s report and state dict (plain numbers)."""
-
-    _sizes: UpdateSize | None
-    _warmup: float
-
-    def report(self) -> dict[str, Any]:
-        """What the warmup did, as plain data (kept in a training record's ``meta['adaptive']``)."""
-        return {
-            "warmup_updates": self.warmup_done_at,
-            "nominal_warmup": self._warmup,
-            "start_factor": self.start_factor,
-            "holds": self.holds,
-            "rollbacks": self.rollbacks,
-            "size_holds": self.size_holds,
-            "skips": self.skips,
-            "stalls": self.stalls,
-            "peak_too_high_at": self.peak_too_high_at,
-            "suggested_peak_factor": self.suggested_peak_factor,
-            "peak_factor": self.peak_factor,
-        }
-
-    def check_state(self, state: object, schedule: WarmupSchedule) -> None:
-        """Raise as ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing (a dry run on
-        a fresh instance that measures nothing)."""
-        AdaptiveWarmup().bind(schedule).load_state_dict(state)  # type: ignore[arg-type]
-
-    def state_dict(self) -> dict[str, Any]:
-        """The settings and the running state: plain numbers (a few hundred bytes, whatever the model size),
-        with the sub-state's format under ``'version'``."""
-        return {**asdict(self), "version": STATE_VERSION}
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a state of this format, or of 7bf4816's (its weight snapshot dropped). The weight snapshot the
-        next measurement needs is re-taken from the parameters as they are now: load the model first (as the
-        hosts do: model, optimizer, then scheduler) and the resume is exact."""
-        state = _migrate(state)
-        expected = set(asdict(self))
-        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
-        if missing or extra:
-            raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        settings_names = expected - set(_STATE)
-        settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
-        running = _check_running(state)
-        for name in settings_names:
-            setattr(self, name, getattr(settings, name))
-        for name, value in running.items():
-            setattr(self, name, value)
-        self._sizes_release()
-        if self._measuring and (self.updates + 1) % self.measure_every == 0:
-            self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
-
-
 def _migrate(state: object) -> dict[str, Any]:
     """A saved adaptive state in today's keys (no ``'version'``): 7bf4816's loses its weight snapshot (re-taken
     from the loaded parameters); 39dcdd3's (another rule) is refused."""
@@ -205,7 +120,7 @@ def _migrate(state: object) -> dict[str, Any]:
 
 
 @dataclass
-class AdaptiveWarmup(_PeakWatch, _StateDict):
+class AdaptiveWarmup:
     """Feedback-driven warmup progress; see the module docs for the rules."""
 
     spike_factor: float = 1.5
@@ -396,6 +311,35 @@ class AdaptiveWarmup(_PeakWatch, _StateDict):
             - self.clock
         )
 
+    # ------------------------------------------------------------------ the probe and the too-high-peak watch
+    def _probe_step(self, verdict: str, size: float | None) -> None:
+        target = self.update_target
+        safe = verdict == "stable" and (size is None or target is None or size <= target)
+        if safe:
+            self.probe_clocks.append(self.clock)
+            self.clock = _warmup_clock_for(
+                self._schedule, 2 * _factor(self._schedule, self.clock), self.clock, self._warmup
+            )
+            if len(self.probe_clocks) < self.probe_updates and self.clock < self._warmup:
+                return
+        else:
+            history = self.probe_clocks
+            self.clock = history[-2] if len(history) >= 2 else 0.0
+        self.probing = False
+        self.start_factor = float(_factor(self._schedule, self.clock))
+
+    def _check_stall(self, before: float) -> None:
+        peak = _factor(self._schedule, self._warmup)
+        if self.clock > before or peak <= 0 or _factor(self._schedule, self.clock) < self.stall_level * peak:
+            return
+        self.stalls += 1
+        if self.stalls < self.stall_patience or self.peak_too_high_at is not None:
+            return
+        self.peak_too_high_at = self.updates
+        self.suggested_peak_factor = float(_factor(self._schedule, self.clock) / peak)
+        if self.cap_peak:
+            self._finish(self.clock)
+
     def _finish(self, at: float) -> None:
         """End the warmup at clock ``at``: the decay starts where it first falls to ``f(at)``."""
         self.warmup_done_at = self.updates
@@ -420,6 +364,53 @@ class AdaptiveWarmup(_PeakWatch, _StateDict):
     def _sizes_release(self) -> None:
         if self._sizes is not None:
             self._sizes.snapshot = None  # the warmup is over: no more measurements, no copy kept
+
+    # ------------------------------------------------------------------ report and state (plain numbers)
+    def report(self) -> dict[str, Any]:
+        """What the warmup did, as plain data (kept in a training record's ``meta['adaptive']``)."""
+        return {
+            "warmup_updates": self.warmup_done_at,
+            "nominal_warmup": self._warmup,
+            "start_factor": self.start_factor,
+            "holds": self.holds,
+            "rollbacks": self.rollbacks,
+            "size_holds": self.size_holds,
+            "skips": self.skips,
+            "stalls": self.stalls,
+            "peak_too_high_at": self.peak_too_high_at,
+            "suggested_peak_factor": self.suggested_peak_factor,
+            "peak_factor": self.peak_factor,
+        }
+
+    def check_state(self, state: object, schedule: WarmupSchedule) -> None:
+        """Raise as ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing (a dry run on
+        a fresh instance that measures nothing)."""
+        AdaptiveWarmup().bind(schedule).load_state_dict(state)  # type: ignore[arg-type]
+
+    def state_dict(self) -> dict[str, Any]:
+        """The settings and the running state: plain numbers (a few hundred bytes, whatever the model size),
+        with the sub-state's format under ``'version'``."""
+        return {**asdict(self), "version": STATE_VERSION}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a state of this format, or of 7bf4816's (its weight snapshot dropped). The weight snapshot the
+        next measurement needs is re-taken from the parameters as they are now: load the model first (as the
+        hosts do: model, optimizer, then scheduler) and the resume is exact."""
+        state = _migrate(state)
+        expected = set(asdict(self))
+        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+        if missing or extra:
+            raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
+        settings_names = expected - set(_STATE)
+        settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
+        running = _check_running(state)
+        for name in settings_names:
+            setattr(self, name, getattr(settings, name))
+        for name, value in running.items():
+            setattr(self, name, value)
+        self._sizes_release()
+        if self._measuring and (self.updates + 1) % self.measure_every == 0:
+            self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
 
 
 def _check_settings(w: Any) -> None:

@@ -7,7 +7,8 @@ as 0). ``C``, the number of classes, is optional (argument or ``record.meta['num
 with it the loss is also compared with chance, ``ln C`` (the cross-entropy of a uniform guess).
 Every threshold below is a field of :class:`DiagnoseOptions`, which holds its default and help.
 
-Rules, each giving at most one :class:`Finding`:
+Rules, each giving at most one :class:`Finding` (each is one entry of ``RULES``, in this order; a new rule is a
+function of the diagnoser and one more entry there):
 
 * ``nonfinite``: the first update whose loss is NaN or +-inf.
 * ``spike``: in the early phase, updates ``k < H`` with ``H = 2W`` (the warmup and as long again
@@ -54,20 +55,18 @@ The diagnosis is deterministic: plain arithmetic on the record, in row order.
 
 from __future__ import annotations
 
-import dataclasses
 import difflib
 import math
 import statistics
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, fields, replace
+from functools import cached_property
 from typing import Any
 
 from ..core import _checks
 from .record import TrainingRecord
 
 __all__ = ["DiagnoseOptions", "Diagnosis", "Finding", "Suggestion", "diagnose"]
-
-KINDS = ("nonfinite", "spike", "divergence", "plateau", "peak_too_high")
 
 
 @dataclass(frozen=True)
@@ -109,7 +108,7 @@ class Finding:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """The findings, in rule order (nonfinite, spike, divergence, plateau); empty for a clean run.
+    """The findings, in rule order (nonfinite, spike, divergence or plateau, peak_too_high); empty for a clean run.
 
     ``str(diagnosis)`` is the report the command line prints; ``to_dict()`` is plain data.
     """
@@ -278,38 +277,7 @@ def diagnose(
     rows = _rows(record)
     if not rows:
         raise ValueError("the record has no per-update loss: log it with log_update(step, lr, loss)")
-    result = _Diagnoser(rows, warmup, classes, per_epoch, options).run()
-    peak = _peak_too_high(record, per_epoch)
-    return result if peak is None else dataclasses.replace(result, findings=(*result.findings, peak))
-
-
-def _peak_too_high(record: TrainingRecord, spe: int | None) -> Finding | None:
-    """The ``peak_too_high`` finding from an adaptive warmup's report in ``record.meta['adaptive']``."""
-    report = record.meta.get("adaptive")
-    if not isinstance(report, dict) or report.get("peak_too_high_at") is None:
-        return None
-    step, factor = report["peak_too_high_at"], report.get("suggested_peak_factor")
-    bases = record.meta.get("base_lrs")
-    base = bases[0] if isinstance(bases, list) and bases and _checks.is_real(bases[0]) else None
-    capped = report.get("peak_factor")
-    message = f"the adaptive warmup stalled {report.get('stalls')} times near the peak: the peak LR is too high" + (
-        f"; it capped the peak at {capped:.3g}x the base LR" if capped is not None else ""
-    )
-    suggestions: tuple[Suggestion, ...] = ()
-    if base is not None and factor is not None:
-        value = _round2(factor * base)
-        text = f"lower the peak LR to {value:.2g} ({factor:.3g}x the base LR {base:.3g}, where the warmup stalled)"
-        suggestions = (Suggestion("lower_peak_lr", value, text),)
-    epoch = None if spe is None else int(step // spe)
-    return Finding(
-        "peak_too_high",
-        step,
-        epoch,
-        None if base is None or factor is None else factor * base,
-        message,
-        suggestions,
-        (step,),
-    )
+    return _Diagnoser(rows, meta, warmup, classes, per_epoch, options).run()
 
 
 def _options(options: object, thresholds: dict[str, float]) -> DiagnoseOptions:
@@ -352,22 +320,23 @@ def _per_epoch(name: str, value: object) -> float:
 
 
 class _Diagnoser:
-    """The rules of the module documentation, applied once to one record's rows."""
+    """What the rules (``RULES``) read, computed once for one record: its rows and meta, the first non-finite
+    loss, the spikes, the trend and the suggestions that every sign of too high an LR shares."""
 
     def __init__(
         self,
         rows: list[_Row],
+        meta: dict[str, Any],
         warmup: float | None,
         classes: int | None,
         steps_per_epoch: float | None,
         options: DiagnoseOptions,
     ) -> None:
-        self.rows, self.warmup, self.classes = rows, warmup, classes
+        self.rows, self.meta, self.warmup, self.classes = rows, meta, warmup, classes
         self.steps_per_epoch, self.options = steps_per_epoch, options
         self.warmup_length = warmup or 0
         self.finite = [r for r in rows if math.isfinite(r.loss)]
         self.early_end = 2 * self.warmup_length if self.warmup_length > 0 else self._early_rows_end()
-        self.findings: list[Finding] = []
         self.notes: list[str] = []
 
     def _early_rows_end(self) -> float:
@@ -376,33 +345,54 @@ class _Diagnoser:
         return self.rows[min(count, len(self.rows)) - 1].step + 1
 
     def run(self) -> Diagnosis:
-        bad = next((r for r in self.rows if not math.isfinite(r.loss)), None)
-        spikes = self._spikes()
-        trend = self._trend()
-        onset = trend[1] if trend is not None and trend[0] == "divergence" else None
-        first_spike = spikes[0][0] if spikes else None
-        named = ((first_spike, "the first spike"), (bad, "the first non-finite loss"), (onset, "the divergence onset"))
-        firsts = [(r, what) for r, what in named if r is not None]  # min() below keeps this order on ties
-        # One set of suggestions for every sign of too high an LR, so that the findings agree.
-        common: list[Suggestion] = []
-        if firsts:
-            trouble, what = min(firsts, key=lambda pair: pair[0].step)
-            latest = (bad, onset, spikes[-1][0] if spikes else None)
-            early = [r.step for r in latest if r is not None and r.step < self.early_end]
-            common = [*([self._extend(max(early))] if early else []), *self._lower(trouble, what), *self._clip(trouble)]
-        if bad is not None:
-            self._find("nonfinite", bad, f"the loss is {bad.loss} (the first non-finite loss)", common)
-        if spikes:
-            self._find("spike", spikes[0][0], self._spike_message(spikes), common, tuple(r.step for r, _ in spikes))
-        if trend is not None:
-            kind, row, message = trend
-            if kind == "plateau":
-                cause = "after the spikes or non-finite losses the network has likely collapsed: the LR is too high"
-                if not firsts:
-                    cause = "with no spike, the LR is likely too low or the run too short"
-                message = f"{message}; {cause}"
-            self._find(kind, row, message, common if firsts else [*self._raise_peak(), self._lengthen()])
-        return Diagnosis(tuple(self.findings), len(self.rows), self.warmup, self.classes, tuple(self.notes))
+        findings = tuple(finding for rule in RULES for finding in rule.find(self))
+        return Diagnosis(findings, len(self.rows), self.warmup, self.classes, tuple(self.notes))
+
+    @cached_property
+    def bad(self) -> _Row | None:
+        """The first non-finite loss."""
+        return next((r for r in self.rows if not math.isfinite(r.loss)), None)
+
+    @cached_property
+    def spikes(self) -> list[tuple[_Row, float]]:
+        return self._spikes()
+
+    @cached_property
+    def trend(self) -> tuple[str, _Row, str] | None:
+        return self._trend()
+
+    @cached_property
+    def too_high(self) -> bool:
+        """A non-finite loss, a spike or a divergence: a sign that the LR rose too high too fast."""
+        return bool(self._signs())
+
+    @cached_property
+    def common(self) -> list[Suggestion]:
+        """One set of suggestions for every sign of too high an LR, so that the findings agree."""
+        firsts = self._signs()
+        if not firsts:
+            return []
+        trouble, what = min(firsts, key=lambda pair: pair[0].step)
+        onset = self._onset_row()
+        latest = (self.bad, onset, self.spikes[-1][0] if self.spikes else None)
+        early = [r.step for r in latest if r is not None and r.step < self.early_end]
+        return [*([self._extend(max(early))] if early else []), *self._lower(trouble, what), *self._clip(trouble)]
+
+    def _onset_row(self) -> _Row | None:
+        trend = self.trend
+        return trend[1] if trend is not None and trend[0] == "divergence" else None
+
+    def _signs(self) -> list[tuple[_Row, str]]:
+        """The first spike, the first non-finite loss and the divergence onset that exist, in this order (``min``
+        keeps it on ties)."""
+        onset = self._onset_row()  # the trend first: its note comes before any suggestion's
+        first_spike = self.spikes[0][0] if self.spikes else None
+        named = (
+            (first_spike, "the first spike"),
+            (self.bad, "the first non-finite loss"),
+            (onset, "the divergence onset"),
+        )
+        return [(r, what) for r, what in named if r is not None]
 
     # ------------------------------------------------------------------ rules
     def _spikes(self) -> list[tuple[_Row, float]]:
@@ -417,7 +407,7 @@ class _Diagnoser:
             average = value if seen == 0 else beta * average + (1 - beta) * value
         return out
 
-    def _spike_message(self, spikes: list[tuple[_Row, float]]) -> str:
+    def spike_message(self, spikes: list[tuple[_Row, float]]) -> str:
         (first, average), last = spikes[0], spikes[-1][0]
         if self.warmup_length == 0:
             during = "in the early phase, with no warmup" if self.warmup == 0 else "in the early phase"
@@ -504,7 +494,7 @@ class _Diagnoser:
         text = f"lower the peak LR to {value:.2g} ({_num(factor)}x the LR {row.lr:.3g} at {what})"
         return [Suggestion("lower_peak_lr", value, text)]
 
-    def _raise_peak(self) -> list[Suggestion]:
+    def raise_peak(self) -> list[Suggestion]:
         peak = max((r.lr for r in self.rows if r.lr is not None and math.isfinite(r.lr)), default=None)
         if not peak:
             self.notes.append("no LR suggestion: the record has no positive LR; check that the LR is set")
@@ -514,7 +504,7 @@ class _Diagnoser:
         text = f"raise the peak LR to {value:.2g} ({_num(factor)}x the largest LR used, {peak:.3g})"
         return [Suggestion("raise_peak_lr", value, text)]
 
-    def _lengthen(self) -> Suggestion:
+    def lengthen(self) -> Suggestion:
         """Train for ``lengthen_factor`` times the updates of the record (rounded up to two figures)."""
         factor = self.options.lengthen_factor
         updates = self.rows[-1].step + 1
@@ -538,14 +528,82 @@ class _Diagnoser:
         )
         return [Suggestion("clip_grad_norm", value, text)]
 
-    def _find(
+    def finding(
         self, kind: str, row: _Row, message: str, suggestions: Sequence[Suggestion], steps: tuple[float, ...] = ()
-    ) -> None:
-        """Add the finding of ``kind`` at ``row`` (its epoch: ``floor(step / steps_per_epoch)``, None if unknown
+    ) -> Finding:
+        """The finding of ``kind`` at ``row`` (its epoch: ``floor(step / steps_per_epoch)``, None if unknown
         or beyond a float)."""
         epoch = None if self.steps_per_epoch is None else row.step // self.steps_per_epoch
         epoch = int(epoch) if epoch is not None and math.isfinite(epoch) else None
-        self.findings.append(Finding(kind, row.step, epoch, row.lr, message, tuple(suggestions), steps or (row.step,)))
+        return Finding(kind, row.step, epoch, row.lr, message, tuple(suggestions), steps or (row.step,))
+
+
+# ---------------------------------------------------------------------- the rules
+def _nonfinite(d: _Diagnoser) -> list[Finding]:
+    """``nonfinite``: the first update whose loss is NaN or +-inf."""
+    if d.bad is None:
+        return []
+    return [d.finding("nonfinite", d.bad, f"the loss is {d.bad.loss} (the first non-finite loss)", d.common)]
+
+
+def _spike(d: _Diagnoser) -> list[Finding]:
+    """``spike``: the losses over ``spike_factor`` times their running average in the early phase."""
+    if not d.spikes:
+        return []
+    steps = tuple(r.step for r, _ in d.spikes)
+    return [d.finding("spike", d.spikes[0][0], d.spike_message(d.spikes), d.common, steps)]
+
+
+def _divergence_or_plateau(d: _Diagnoser) -> list[Finding]:
+    """``divergence`` or ``plateau``: the last window's median loss against the first's (and chance)."""
+    if d.trend is None:
+        return []
+    kind, row, message = d.trend
+    if kind == "plateau":
+        cause = "after the spikes or non-finite losses the network has likely collapsed: the LR is too high"
+        if not d.too_high:
+            cause = "with no spike, the LR is likely too low or the run too short"
+        message = f"{message}; {cause}"
+    return [d.finding(kind, row, message, d.common if d.too_high else [*d.raise_peak(), d.lengthen()])]
+
+
+def _peak_too_high(d: _Diagnoser) -> list[Finding]:
+    """``peak_too_high``: from an adaptive warmup's report in ``record.meta['adaptive']``."""
+    report = d.meta.get("adaptive")
+    if not isinstance(report, dict) or report.get("peak_too_high_at") is None:
+        return []
+    step, factor = report["peak_too_high_at"], report.get("suggested_peak_factor")
+    bases = d.meta.get("base_lrs")
+    base = bases[0] if isinstance(bases, list) and bases and _checks.is_real(bases[0]) else None
+    capped = report.get("peak_factor")
+    message = f"the adaptive warmup stalled {report.get('stalls')} times near the peak: the peak LR is too high" + (
+        f"; it capped the peak at {capped:.3g}x the base LR" if capped is not None else ""
+    )
+    suggestions: tuple[Suggestion, ...] = ()
+    if base is not None and factor is not None:
+        value = _round2(factor * base)
+        text = f"lower the peak LR to {value:.2g} ({factor:.3g}x the base LR {base:.3g}, where the warmup stalled)"
+        suggestions = (Suggestion("lower_peak_lr", value, text),)
+    epoch = None if d.steps_per_epoch is None else int(step // d.steps_per_epoch)
+    lr = None if base is None or factor is None else factor * base
+    return [Finding("peak_too_high", step, epoch, lr, message, suggestions, (step,))]
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """One diagnosis rule: the finding kinds it can give, and ``find(diagnoser) -> [Finding]``."""
+
+    kinds: tuple[str, ...]
+    find: Callable[[_Diagnoser], list[Finding]]
+
+
+RULES: tuple[_Rule, ...] = (
+    _Rule(("nonfinite",), _nonfinite),
+    _Rule(("spike",), _spike),
+    _Rule(("divergence", "plateau"), _divergence_or_plateau),
+    _Rule(("peak_too_high",), _peak_too_high),
+)
+KINDS = tuple(kind for rule in RULES for kind in rule.kinds)
 
 
 # ---------------------------------------------------------------------- helpers
