@@ -273,7 +273,7 @@ def test_export_and_load_learner_round_trip(tmp_path):
     learn.export("export.pkl")
     loaded = load_learner(tmp_path / "export.pkl")
     assert loaded.warmup.specs == callback.specs
-    assert loaded.warmup._writers is None
+    assert loaded.warmup._drivers is None
     loaded.dls = dls
     assert quiet_fit(loaded, 3).steps == before
 
@@ -285,7 +285,7 @@ def test_pickles_without_per_fit_state():
     learn.remove_cb(callback)
     copy = pickle.loads(pickle.dumps(callback))
     assert copy.specs == callback.specs and copy.schedules == callback.schedules and copy.hps == callback.hps
-    assert copy._writers is None and copy._fit is None
+    assert copy._drivers is None and copy._fit is None
 
 
 # ---------------------------------------------------------------------------- bad input
