@@ -91,7 +91,7 @@ class _FitSize:
         """``n_iter / accumulate`` as an int, for lengths in epochs; an error if it is fractional."""
         if self.n_iter % self.accumulate:
             raise ValueError(
-                f"{_OWNER}: lengths in epochs need a whole number of optimizer updates per epoch, but an epoch "
+                "lengths in epochs need a whole number of optimizer updates per epoch, but an epoch "
                 f"of {self.n_iter} batches with an update every {self.accumulate} batches has "
                 f"{self.n_iter / self.accumulate:g}; give lengths in updates or as *_pct fractions of the fit"
             )

@@ -358,3 +358,17 @@ def test_a_hyper_parameter_the_optimizer_lacks():
 def test_bad_arguments_raise_at_construction(kwargs, error, match):
     with pytest.raises(error, match=match):
         WarmupCallback(**kwargs)
+
+
+def test_a_fit_error_names_the_callback_once():
+    """The whole message: the owner's name once, at the front (it read 'WarmupCallback: ... WarmupCallback:')."""
+    learn = make_learner(cbs=[WarmupCallback(warmup_epochs=1)])
+    with pytest.raises(ValueError) as caught:
+        quiet_fit(learn, 3, cbs=[GradientAccumulation(24)])
+    assert str(caught.value) == (  # fastai's own wrapper, then ours
+        "Exception occured in `WarmupCallback` when calling event `before_fit`:\n\t"
+        "WarmupCallback: the 'lr' schedule does not fit this fit call (3 epochs x 8 batches, one update every 3 "
+        "batches = 8 optimizer updates): lengths in epochs need a whole number of optimizer updates per epoch, but "
+        "an epoch of 8 batches with an update every 3 batches has 2.66667; give lengths in updates or as *_pct "
+        "fractions of the fit"
+    )
