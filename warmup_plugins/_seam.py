@@ -234,13 +234,13 @@ class Driver:
 
     def write(self, k: float) -> list[float]:
         """Write ``base_i * f_i(k)`` into every group and return the values (the per-update hot path)."""
-        f = self._f
+        f, writer = self._f, self.writer
         if f is not None and (k.__class__ is int or k.__class__ is float) and 0 <= k <= _FLOAT_MAX:
             factor = f(k)  # what schedule(k) returns once it has checked k
-            values = [base * factor for base in self.writer.bases]
+            values = [base * factor for base in writer.bases]
         else:
-            values = self.writer.values_at(k)
-        self.writer.write_values(values)
+            values = writer.values_at(k)
+        writer.write_values(values)
         return values
 
     def write_values(self, values: Sequence[float]) -> None:
