@@ -22,6 +22,7 @@ import dataclasses
 import math
 import numbers
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -57,7 +58,6 @@ __all__ = [
     "SchedDecay",
     "SchedWarmup",
     "SchedWarmupDecay",
-    "SchedWarmupSchedule",
     "WarmupCallback",
     "mirror_moms",
 ]
@@ -643,4 +643,11 @@ class SchedWarmupDecay:
         return f"SchedWarmupDecay({self.schedule!r}, base={self.base!r}, total={self.total!r})"
 
 
-SchedWarmupSchedule = SchedWarmupDecay  # the name this annealer had before; kept for existing imports
+def __getattr__(name: str) -> Any:
+    """``SchedWarmupSchedule``, this annealer's old name, still imports for one release, with a DeprecationWarning."""
+    if name == "SchedWarmupSchedule":
+        warnings.warn(
+            "warmup_plugins.fastai.SchedWarmupSchedule is deprecated: use SchedWarmupDecay", DeprecationWarning, 2
+        )
+        return SchedWarmupDecay
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
