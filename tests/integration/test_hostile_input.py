@@ -33,7 +33,7 @@ import warmup_plugins
 from warmup_plugins import AdaptiveWarmup, TrainingRecord, WarmupSchedule
 from warmup_plugins.core.decays import COOLDOWN_TYPES, DECAY_TYPES
 from warmup_plugins.core.warmups import WARMUP_TYPES
-from warmup_plugins.distributed import global_batch_size, scale_lr
+from warmup_plugins.extensions.distributed import global_batch_size, scale_lr
 from warmup_plugins.torch import WarmupLR, WarmupParam, WithWarmup
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
