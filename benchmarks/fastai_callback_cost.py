@@ -83,7 +83,7 @@ def contenders(learn: Learner, with_mom: bool) -> dict[str, Calls]:
     """name -> the calls one training batch makes."""
     ours = warmup_callback(learn, with_mom)  # before the ParamScheduler joins: it refuses a second LR scheduler
     theirs = param_scheduler(learn, with_mom)
-    targets = [(writer, writer.values_at(1)) for writer in ours._writers.values()]
+    targets = [(driver, driver.values_at(1)) for driver in ours._drivers.values()]
 
     def write_floats() -> None:
         for writer, values in targets:

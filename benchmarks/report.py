@@ -34,6 +34,11 @@ def render_step_cost(data: dict) -> str:
         ours = row["us_per_step"]["WarmupLR"]
         for name, value in row["us_per_step"].items():
             lines.append(f"| {row['groups']} | {row['lr']} | {name} | {value:.2f} | {value / ours:.2f} |")
+    if "goal" in data:  # the goal, written in the benchmark's docstring, and this run's verdict
+        lines += [
+            "",
+            "Goal: WarmupLR is the cheapest step (see `benchmarks/scheduler_step_cost.py`). " + data["goal"]["line"],
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -5,7 +5,7 @@
 
 A small MLP on synthetic data, sharded by ``DistributedSampler``, wrapped in
 ``DistributedDataParallel``, with gradient accumulation (``no_sync`` on all but the last micro-batch
-of an update). The peak LR comes from :func:`warmup_plugins.distributed.scale_lr` for the global
+of an update). The peak LR comes from :func:`warmup_plugins.extensions.distributed.scale_lr` for the global
 batch ``per_device_batch * accumulation_steps * world_size`` and the warmup rises to it from the
 reference LR (Goyal et al.'s gradual warmup). It trains twice: with ``WarmupLR`` stepped once per
 optimizer update, then (when timm is installed) with timm's loop pattern, ``step_update(num_updates)``
@@ -28,7 +28,7 @@ from torch.nn.parallel import DistributedDataParallel
 from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
 
 from warmup_plugins import WarmupSchedule
-from warmup_plugins.distributed import current_world_size, global_batch_size, scale_lr
+from warmup_plugins.extensions.distributed import current_world_size, global_batch_size, scale_lr
 from warmup_plugins.torch import WarmupLR
 
 N_FEATURES, N_CLASSES = 16, 4

@@ -25,7 +25,7 @@ from torch.utils.data import DataLoader, Dataset, TensorDataset
 from tqdm.auto import tqdm
 
 from warmup_plugins import Diagnosis, TrainingRecord, WarmupSchedule, diagnose
-from warmup_plugins.plotting import plot_record
+from warmup_plugins.monitoring.plotting import plot_record
 from warmup_plugins.torch import WarmupLR
 
 OUT = Path("runs/monitor_warmup")  # git-ignored; --out examples/figures redraws the committed figure and records

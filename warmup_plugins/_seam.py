@@ -1,52 +1,50 @@
-"""The seam between the core and the frameworks, owned once for every adapter.
+"""The seam between the core and the frameworks, owned once for every adapter: the :class:`Driver`.
 
-* :func:`build_schedules` turns what a user passed (a schedule, a list of them, or keyword arguments
-  in any unit) into one schedule per param group, once, at the entry point.
-* :class:`GroupWriter` is the only place that computes ``base * f(k)`` and writes it into param
-  groups (floats assigned, Tensors filled in place). Every adapter writes through it, so the same
-  schedule gives the same floats everywhere.
-* :func:`decode` checks a whole saved state before any of it is applied: a failed load changes nothing.
-* :func:`owned` prefixes the errors of an adapter's public method with its name.
+An adapter keeps only its framework's protocol and its own counter (torch's ``last_epoch``, timm's ``t``,
+fastai's batch position). Everything else is one :class:`Driver`: the per-group schedules and base values,
+the writer of ``base * f(k)``, the adaptive warmup (which moves the clock ``k``), the record, and the state
+codec that checks a whole saved state before any of it is applied (a failed load changes nothing). Its
+verbs: :meth:`Driver.write`, :meth:`Driver.observe`, :meth:`Driver.set_schedule`,
+:meth:`Driver.state_dict` and :meth:`Driver.load_state_dict`.
+
+This module is framework-neutral (no torch): a :class:`Writer` computes ``value_i(k) = base_i * f_i(k)``;
+where the values go is a subclass's job (``warmup_plugins._param_groups.GroupWriter`` for torch param groups
+and fastai's hypers). :func:`owned` prefixes the errors of an adapter's public method with its name.
 """
 
 from __future__ import annotations
 
+import abc
 import contextlib
-import copy
 import functools
-import math
 import sys
-import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
-
-import torch
 
 from .core import _checks
 from .core.lengths import EPOCH_LENGTHS, to_updates
 from .core.schedule import LATER_FIELDS, WarmupSchedule
+from .extensions.adaptive import _bind_adaptive
 from .extensions.untuned import _resolve_untuned
 from .monitoring.record import TrainingRecord
 
-__all__ = [
-    "FORMAT",
-    "GroupWriter",
-    "Schedules",
-    "build_schedules",
-    "decode",
-    "owned",
-    "per_group",
-    "read_value",
-    "scalar",
-    "versioned",
-]
+__all__ = ["FORMAT", "Driver", "Schedules", "Writer", "build_schedules", "decode", "owned", "per_group", "scalar"]
 
 Schedules = tuple[WarmupSchedule, ...]
 _FIELDS = frozenset(WarmupSchedule.help())
+_FLOAT_MAX = sys.float_info.max
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-# ---------------------------------------------------------------------------- errors named after the method
+# ---------------------------------------------------------------------------- errors named after their owner
+def owner_error(owner: str, error: Exception) -> Exception:
+    """``error`` with ``owner: `` in front of its message (once: a message that already starts with it is kept)."""
+    message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
+    if message.startswith(owner.split(".")[0].split(" ")[0]):
+        return error
+    return type(error)(f"{owner}: {message}")
+
+
 def owned(method: F) -> F:
     """Prefix a ``TypeError``/``ValueError``/``KeyError`` raised inside ``method`` with ``Class.method: ``."""
 
@@ -56,10 +54,10 @@ def owned(method: F) -> F:
             return method(self, *args, **kwargs)
         except (TypeError, ValueError, KeyError) as error:
             name = type(self).__name__ + ("" if method.__name__ == "__init__" else f".{method.__name__}")
-            message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-            if message.startswith(type(self).__name__):
+            named = owner_error(name, error)
+            if named is error:
                 raise
-            raise type(error)(f"{name}: {message}") from error
+            raise named from error
 
     return wrapper  # type: ignore[return-value]
 
@@ -73,17 +71,19 @@ def build_schedules(schedule: object, kwargs: Mapping[str, Any], groups: Sequenc
     from the groups' ``beta2``.
     """
     if schedule is None:
-        kwargs = _resolve_untuned(kwargs, groups, "untuned warmup")
-        unknown = sorted(k for k in kwargs if k not in _FIELDS and k not in EPOCH_LENGTHS and k != "steps_per_epoch")
-        if unknown:
-            raise TypeError(
-                f"unknown schedule arguments {unknown}; valid ones are {sorted(_FIELDS)} or their epoch forms"
-            )
-        options = dict(kwargs)
+        options = dict(_resolve_untuned(kwargs, groups, "untuned warmup"))
+        unknown_keys(options, _FIELDS | set(EPOCH_LENGTHS) | {"steps_per_epoch"}, "schedule arguments")
         schedule = WarmupSchedule(**to_updates(options, steps_per_epoch=options.pop("steps_per_epoch", None)))
     elif kwargs:
         raise TypeError(f"pass a WarmupSchedule or its keyword arguments, not both (got {sorted(kwargs)})")
     return per_group(schedule, len(groups))
+
+
+def unknown_keys(kwargs: Mapping[str, Any], valid: set[str] | frozenset[str], what: str) -> None:
+    """Refuse keyword arguments outside ``valid``, listing the valid ones."""
+    unknown = sorted(k for k in kwargs if k not in valid)
+    if unknown:
+        raise TypeError(f"unknown {what} {unknown}; valid ones are {sorted(valid)}")
 
 
 def per_group(schedule: object, n_groups: int) -> Schedules:
@@ -101,180 +101,10 @@ def per_group(schedule: object, n_groups: int) -> Schedules:
     )
 
 
-def schedules_data(schedules: Schedules) -> dict[str, Any] | list[dict[str, Any]]:
-    """Plain data: one dict when every group shares the schedule, else one per group."""
-    if all(s is schedules[0] or s == schedules[0] for s in schedules):
-        return schedules[0].to_dict()
-    return [s.to_dict() for s in schedules]
-
-
-# ---------------------------------------------------------------------------- reading and writing groups
-def read_value(group: Mapping[str, Any], key: str, index: int) -> float:
-    """``group[key]`` as a float (``betas[0]`` for ``key='beta1'``), or a clear error.
-
-    A Tensor value must be a one-element floating-point Tensor: an integer one would truncate every
-    scheduled value when filled in place.
-    """
-    if key == "beta1":
-        betas = group.get("betas")
-        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
-            raise KeyError(f"param_groups[{index}] has no 'betas' pair for beta1 (got {betas!r})")
-        value = betas[0]
-    elif key not in group:
-        raise KeyError(f"param_groups[{index}] has no {key!r} (its keys: {sorted(k for k in group if k != 'params')})")
-    else:
-        value = group[key]
-    if isinstance(value, torch.Tensor):
-        if value.numel() != 1:
-            raise ValueError(f"param_groups[{index}][{key!r}] must be a scalar Tensor, got shape {tuple(value.shape)}")
-        if not value.is_floating_point():
-            raise TypeError(
-                f"param_groups[{index}][{key!r}] is a {value.dtype} Tensor: scheduled values written into it would "
-                f"be truncated; use a floating-point Tensor (torch.tensor({value.item()}.0))"
-            )
-        value = value.item()
-    return float(_checks.number(f"param_groups[{index}][{key!r}]", value, low=0))
-
-
-def _limit(group: Mapping[str, Any], key: str) -> float:
-    current = group.get("betas", (None,))[0] if key == "beta1" else group.get(key)
-    return torch.finfo(current.dtype).max if isinstance(current, torch.Tensor) else sys.float_info.max
-
-
-class GroupWriter:
-    """``value_i(k) = base_i * f_i(k)`` for one hyper-parameter of every param group; Tensors filled in place.
-
-    The groups are read from ``getattr(source, attribute)`` at every write (torch's
-    ``optimizer.param_groups``, fastai's ``opt.hypers``), since loading an optimizer's state
-    replaces that list; a group added later is refused at the next write, not left unscheduled.
-    """
-
-    __slots__ = ("_into", "_shared", "attribute", "bases", "key", "last", "schedules", "source")
-
-    def __init__(
-        self, source: Any, key: str, bases: Sequence[float], schedules: Schedules, attribute: str = "param_groups"
-    ) -> None:
-        groups = getattr(source, attribute)
-        if len(bases) != len(groups) or len(schedules) != len(groups):
-            raise ValueError(f"got {len(bases)} base values and {len(schedules)} schedules for {len(groups)} groups")
-        for i, (group, base, schedule) in enumerate(zip(groups, bases, schedules)):
-            limit = _limit(group, key)
-            if base * schedule.max_factor > limit:
-                raise ValueError(
-                    f"param_groups[{i}]: the base {key} {base:g} times the schedule's largest factor "
-                    f"{schedule.max_factor:g} exceeds {limit:g}, the largest value the group's {key!r} can hold"
-                )
-        self.source, self.attribute, self.key, self.bases, self.schedules = (
-            source,
-            attribute,
-            key,
-            list(bases),
-            schedules,
-        )
-        shared = schedules[0]
-        self._shared = shared if all(s is shared for s in schedules) else None
-        self.last: list[float] = []
-        self._into: object = None  # the group list ``last`` was written into
-
-    def __eq__(self, other: object) -> bool:
-        """Same groups (the same source object), key, bases, schedules and last values (torch's state-dict check
-        compares every attribute of a scheduler and of one loaded from its state)."""
-        if not isinstance(other, GroupWriter):
-            return NotImplemented
-        return self.source is other.source and (self.attribute, self.key, self.bases, self.schedules, self.last) == (
-            other.attribute,
-            other.key,
-            other.bases,
-            other.schedules,
-            other.last,
-        )
-
-    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
-
-    def holds_last(self) -> bool:
-        """True while the groups still hold exactly the values this writer last wrote: the optimizer's state was
-        not loaded since (that replaces the group list) and no other scheduler wrote (a float value is still the
-        very object written; a Tensor one still equal to it)."""
-        groups = self.groups
-        if not self.last or groups is not self._into or len(groups) != len(self.last):
-            return False
-        for group, value in zip(groups, self.last):
-            current = group.get("betas", (None,))[0] if self.key == "beta1" else group.get(self.key)
-            if isinstance(current, torch.Tensor):
-                if current.item() != torch.tensor(value, dtype=current.dtype).item():
-                    return False
-            elif current is not value:
-                return False
-        return True
-
-    @property
-    def groups(self) -> list[dict[str, Any]]:
-        groups = getattr(self.source, self.attribute)
-        return groups if groups.__class__ is list else groups.items  # fastcore's L (fastai's hypers) keeps a list
-
-    def values_at(self, k: float) -> list[float]:
-        """``[base_i * f_i(k)]``: one expression for every adapter, so the floats are identical."""
-        shared = self._shared
-        if shared is not None:
-            factor = shared(k)
-            return [base * factor for base in self.bases]
-        return [base * schedule(k) for base, schedule in zip(self.bases, self.schedules)]
-
-    def write(self, k: float) -> list[float]:
-        """Write update ``k``'s values into the groups and return them."""
-        values = self.values_at(k)
-        self.write_values(values)
-        return values
-
-    def check_groups(self) -> None:
-        """Refuse a param group added after the writer was built (torch's schedulers refuse it too)."""
-        if len(self.groups) != len(self.bases):
-            raise ValueError(
-                f"the optimizer has {len(self.groups)} param groups but this scheduler was built for "
-                f"{len(self.bases)}; a group added with add_param_group after the scheduler is not scheduled: "
-                "build the scheduler after adding every group"
-            )
-
-    def write_values(self, values: Sequence[float]) -> None:
-        """Write ``values`` (one per group): floats assigned, Tensors filled in place (keeping their identity)."""
-        groups, key = self.groups, self.key
-        if len(groups) != len(values):
-            self.check_groups()
-        if key == "beta1":
-            for group, value in zip(groups, values):
-                betas = group["betas"]
-                if isinstance(betas[0], torch.Tensor):
-                    betas[0].fill_(value)
-                else:
-                    group["betas"] = (value, *betas[1:])
-        else:
-            for group, value in zip(groups, values):
-                current = group[key]
-                if current.__class__ is float or not isinstance(current, torch.Tensor):  # float first: cheaper
-                    group[key] = value
-                else:
-                    current.fill_(value)
-        self.last, self._into = values, groups  # type: ignore[assignment]
-
-    def with_schedules(self, schedules: Schedules, bases: Sequence[float] | None = None) -> GroupWriter:
-        """A writer for the same groups with new schedules (and bases), checked as a new one is."""
-        bases = self.bases if bases is None else bases
-        return GroupWriter(self.source, self.key, bases, schedules, self.attribute)
-
-
-def resume_values(held: bool, writer: GroupWriter, values: Sequence[float]) -> list[float]:
-    """The load-order rule, for every adapter's ``load_state_dict``: the loaded step's ``values`` are written
-    through ``writer`` only if ``held``, i.e. the groups still held exactly what this scheduler last wrote
-    (:meth:`GroupWriter.holds_last`, checked before the load): a scheduler built after ``optimizer.load_state_dict``
-    (or not stepped since), whose LRs nobody wrote since. Otherwise nothing is written, as with torch's
-    schedulers: the optimizer's state, loaded before or after, holds the LRs, and a ``SequentialLR`` member
-    that is not running does not overwrite the running one's. Either way ``values`` are ``writer.last``."""
-    values = list(values)
-    if held:
-        writer.write_values(values)
-    else:
-        writer.last = values
-    return values
+def shared(schedules: Schedules) -> WarmupSchedule | Schedules:
+    """The one schedule every group shares, or the per-group tuple when they differ."""
+    first = schedules[0]
+    return first if all(s is first or s == first for s in schedules) else schedules
 
 
 def scalar(name: str, value: object) -> float | None:
@@ -292,6 +122,230 @@ def scalar(name: str, value: object) -> float | None:
         return float(value)  # type: ignore[arg-type]
     except OverflowError:
         raise ValueError(f"{name} must fit in a float, got an integer too large for one") from None
+
+
+# ---------------------------------------------------------------------------- the writer and the driver
+class Writer(abc.ABC):
+    """``value_i(k) = base_i * f_i(k)`` for one hyper-parameter of every group; a subclass says where values go."""
+
+    __slots__ = ("_shared", "bases", "last", "schedules")
+
+    def __init__(self, bases: Sequence[float], schedules: Schedules) -> None:
+        self.bases, self.schedules = list(bases), schedules
+        self.last: list[float] = []  # the values last written
+        first = schedules[0]
+        self._shared = first if all(s is first for s in schedules) else None
+
+    def values_at(self, k: float) -> list[float]:
+        """``[base_i * f_i(k)]``: one expression for every adapter, so the floats are identical."""
+        if self._shared is not None:
+            factor = self._shared(k)
+            return [base * factor for base in self.bases]
+        return [base * schedule(k) for base, schedule in zip(self.bases, self.schedules)]
+
+    @abc.abstractmethod
+    def write_values(self, values: Sequence[float]) -> None:
+        """Write ``values`` (one per group) and keep them as ``last``."""
+
+    @abc.abstractmethod
+    def check_groups(self) -> None:
+        """Refuse groups that changed in number since the writer was built."""
+
+    @abc.abstractmethod
+    def holds_last(self) -> bool:
+        """True while the groups still hold exactly the values this writer last wrote."""
+
+    @abc.abstractmethod
+    def with_schedules(self, schedules: Schedules, bases: Sequence[float] | None = None) -> Writer:
+        """A writer for the same groups with new schedules (and bases), checked as a new one is."""
+
+
+class Driver:
+    """One adapter's run: ``value_i(k) = base_i * f_i(k)`` written through a :class:`Writer`, an optional
+    :class:`~warmup_plugins.AdaptiveWarmup` (which moves the clock ``k`` from the losses), an optional
+    :class:`~warmup_plugins.TrainingRecord`, and their state codec.
+
+    ``keys`` name the bases, the schedule and the adaptive state (None: not saved) in the adapter's state dict.
+    """
+
+    __slots__ = ("_f", "_held", "adaptive", "keys", "observing", "record", "writer")
+
+    def __init__(
+        self,
+        writer: Writer,
+        *,
+        adaptive: object = None,
+        record: bool | TrainingRecord | None = None,
+        param_groups: object = None,
+        owner: object = None,
+        adapter: str = "",
+        keys: tuple[str, str, str | None] = ("base_lrs", "schedule", "adaptive"),
+    ) -> None:
+        self.writer, self.keys, self._held = writer, keys, False
+        self.adaptive = _bind_adaptive(adaptive, shared(writer.schedules), param_groups, owner=owner)
+        if not isinstance(record, TrainingRecord):
+            record = TrainingRecord(meta={"adapter": adapter}) if _checks.boolean("record", record or False) else None
+        self.record = record
+        self.observing = record is not None or self.adaptive is not None
+        self._use(writer)
+
+    def __eq__(self, other: object) -> bool:
+        """Equal writers, adaptive warmups and records (torch's state-dict check compares every attribute)."""
+        if not isinstance(other, Driver):
+            return NotImplemented
+        mine = (self.keys, self.writer, self.adaptive, self.record)
+        return mine == (other.keys, other.writer, other.adaptive, other.record)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Everything but the resolved hot path (a closure, rebuilt on unpickling)."""
+        return {name: getattr(self, name) for name in self.__slots__ if name != "_f"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        for name, value in state.items():
+            setattr(self, name, value)
+        self._f = None if self.writer._shared is None else self.writer._shared._compiled.f
+
+    def _use(self, writer: Writer) -> None:
+        """Take ``writer``; keep the record's ``meta`` on the schedule in force; resolve the hot path once."""
+        self.writer = writer
+        shared_schedule = writer._shared
+        self._f = None if shared_schedule is None else shared_schedule._compiled.f  # f(k) for a checked k
+        if self.record is not None:
+            self.record.meta.update(schedule=writer.schedules[0].to_dict(), base_lrs=list(writer.bases))
+
+    @property
+    def schedule(self) -> WarmupSchedule | Schedules:
+        """The schedule (a tuple, one per group, if they differ)."""
+        return shared(self.writer.schedules)
+
+    @property
+    def bases(self) -> list[float]:
+        return self.writer.bases
+
+    def values_at(self, k: float) -> list[float]:
+        """``[base_i * f_i(k)]``, written nowhere."""
+        return self.writer.values_at(k)
+
+    def clock(self, k: float) -> float:
+        """The schedule position of the adapter's update ``k``: ``k``, or the adaptive warmup's clock."""
+        return k if self.adaptive is None else self.adaptive.clock
+
+    def write(self, k: float) -> list[float]:
+        """Write ``base_i * f_i(k)`` into every group and return the values (the per-update hot path)."""
+        f, writer = self._f, self.writer
+        if f is not None and (k.__class__ is int or k.__class__ is float) and 0 <= k <= _FLOAT_MAX:
+            factor = f(k)  # what schedule(k) returns once it has checked k
+            values = [base * factor for base in writer.bases]
+        else:
+            values = writer.values_at(k)
+        writer.write_values(values)
+        return values
+
+    def write_values(self, values: Sequence[float]) -> None:
+        """Write ``values`` as they are: an adapter's own rule on top of :meth:`values_at` (timm's noise, lr_scale)."""
+        self.writer.write_values(values)
+
+    def observe(
+        self,
+        loss: object,
+        grad_norm: object = None,
+        *,
+        update: float | None = None,
+        lr: float | None = None,
+        name: str = "loss",
+    ) -> None:
+        """One finished update: its ``loss`` (and gradient norm) go to the record, as update ``update`` at LR
+        ``lr`` (None: not logged), and to the adaptive warmup. All is checked first: a bad value changes nothing."""
+        loss, grad_norm = scalar(name, loss), scalar("grad_norm", grad_norm)
+        self.writer.check_groups()
+        record, adaptive = self.record, self.adaptive
+        if record is not None and update is not None:
+            record.log_update(update, lr, loss, grad_norm)  # type: ignore[arg-type]
+        if adaptive is not None:
+            adaptive.observe(loss, grad_norm)
+            if record is not None:  # the diagnosis judges by the warmup the adaptive warmup really took
+                if adaptive.warmup_done_at is not None:
+                    record.meta["warmup_updates"] = adaptive.warmup_done_at
+                record.meta["adaptive"] = adaptive.report()
+
+    def set_schedule(self, schedule: object) -> None:
+        """Replace the schedule (one, or one per group), keeping the bases; an adaptive warmup is bound to it."""
+        writer = self.writer.with_schedules(per_group(schedule, len(self.writer.bases)))
+        if self.adaptive is not None:
+            self.adaptive.bind(shared(writer.schedules))
+        self._use(writer)
+
+    def rebase(self, bases: Sequence[float]) -> None:
+        """Replace the base values, keeping the schedules."""
+        self._use(self.writer.with_schedules(self.writer.schedules, bases))
+
+    # ------------------------------------------------------------------------ the state codec
+    def state_dict(self) -> dict[str, Any]:
+        """The driver's part of a state dict: the bases, the schedule data, the adaptive warmup's state."""
+        bases, schedule, adaptive = self.keys
+        state: dict[str, Any] = {bases: list(self.writer.bases), schedule: schedules_data(self.writer.schedules)}
+        if adaptive is not None:
+            state[adaptive] = None if self.adaptive is None else self.adaptive.state_dict()
+        return state
+
+    def load_state_dict(
+        self, state_dict: object, counters: Mapping[str, Decoder], migrations: Mapping[int, Migration] = {}
+    ) -> dict[str, Any]:
+        """Check a whole saved state (the driver's keys and the adapter's ``counters``), then apply the driver's
+        part, which cannot fail; return the decoded state, whose counters the adapter applies, then
+        :meth:`resume`."""
+        n = len(self.writer.bases)
+        bases, schedule, adaptive = self.keys
+        fields = {**counters, bases: numbers(n), schedule: schedules(n), **({adaptive: as_is} if adaptive else {})}
+        state = decode(state_dict, fields, migrations)
+        writer = self.writer.with_schedules(state[schedule], state[bases])
+        if adaptive is not None:
+            self._check_adaptive(state[adaptive], writer.schedules, state[FORMAT_KEY])
+        self._held = self.writer.holds_last()
+        self._use(writer)
+        if adaptive is not None and self.adaptive is not None:
+            self.adaptive.bind(shared(writer.schedules))
+            self.adaptive.load_state_dict(state[adaptive])
+        return state
+
+    def resume(self, values: Sequence[float]) -> list[float]:
+        """The load-order rule, after :meth:`load_state_dict`: the loaded step's ``values`` are written only if
+        the groups still held exactly what this driver last wrote before the load (a scheduler built after
+        ``optimizer.load_state_dict``, or not stepped since). Otherwise nothing is written, as with torch's
+        schedulers: the optimizer's state, loaded before or after, holds the values, and a ``SequentialLR``
+        member that is not running does not overwrite the running one's. Either way they become ``last``."""
+        values = list(values)
+        if self._held:
+            self.writer.write_values(values)
+        else:
+            self.writer.last = values
+        return values
+
+    def load_adaptive(self, state: object, param_groups: object = None) -> None:
+        """Restore the adaptive warmup from ``state`` (checked first), then measure ``param_groups`` from here."""
+        self._check_adaptive(state, self.writer.schedules, FORMAT)
+        self.adaptive.bind(self.schedule)  # type: ignore[union-attr]
+        self.adaptive.load_state_dict(state)  # type: ignore[union-attr]
+        if param_groups is not None:
+            self.adaptive.bind(self.schedule, param_groups)  # type: ignore[union-attr]
+
+    def _check_adaptive(self, state: object, schedules_: Schedules, version: int) -> None:
+        """A saved adaptive state (or None) of format ``version``; the saved and the live run agree on having one."""
+        if (self.adaptive is None) != (state is None):
+            has = "has" if state is not None else "has no"
+            raise ValueError(f"the saved state {has} adaptive warmup and this scheduler does not match")
+        if self.adaptive is not None:
+            with written_by(version):
+                self.adaptive.check_state(state, shared(schedules_))
+
+
+def schedules_data(schedules: Schedules) -> dict[str, Any] | list[dict[str, Any]]:
+    """Plain data: one dict when every group shares the schedule, else one per group."""
+    if all(s is schedules[0] or s == schedules[0] for s in schedules):
+        return schedules[0].to_dict()
+    return [s.to_dict() for s in schedules]
 
 
 # ---------------------------------------------------------------------------- the state codec
@@ -405,126 +459,3 @@ def step_number(name: str, value: object) -> float:
     if step < 0 and step != -1:
         raise ValueError(f"{name} must be -1 (not started) or a number >= 0, got {value!r}")
     return step
-
-
-def finite_lrs(values: Sequence[float]) -> None:
-    """Refuse LRs that are NaN, infinite or negative (a wrapped scheduler's state that would give them)."""
-    bad = [v for v in values if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0)]
-    if bad:
-        raise ValueError(f"it would set the learning rates {list(values)}; every one must be a finite number >= 0")
-
-
-def torch_scheduler(scheduler: Any) -> Decoder:
-    """A wrapped torch scheduler's saved state, checked by loading it into a copy bound to a stand-in optimizer.
-
-    The keys must be the scheduler's own (a state of another scheduler is refused), the copy must accept
-    it (``ReduceLROnPlateau`` checks its ``mode``), and the LRs it gives must be finite (``gamma=nan``) and
-    computable (``step_size=0`` divides by zero): all before the real scheduler is touched.
-    """
-
-    def decode_scheduler(key: str, state: object) -> dict[str, Any]:
-        name = type(scheduler).__name__
-        if not isinstance(state, Mapping):
-            raise TypeError(f"the wrapped {name}'s state must be a dict, got {type(state).__name__}")
-        expected = set(scheduler.state_dict())
-        if set(state) != expected:
-            missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
-            raise KeyError(f"not a state of the wrapped {name}: missing keys {missing}, unexpected keys {extra}")
-        nan = sorted(k for k, v in state.items() if any(_is_nan(x) for x in (v if isinstance(v, list) else [v])))
-        if nan:
-            raise ValueError(f"the wrapped {name}'s state holds NaN in {nan}")
-        trial = copy.deepcopy(scheduler, memo={id(scheduler.optimizer): _stand_in(scheduler.optimizer)})
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                trial.load_state_dict(copy.deepcopy(dict(state)))
-                lrs = _probe(trial)
-        except Exception as error:  # whatever the wrapped scheduler raises on its own state
-            raise ValueError(f"the wrapped {name}'s state is invalid: {type(error).__name__}: {error}") from None
-        if lrs is not None:
-            finite_lrs(lrs)
-        return dict(state)
-
-    return decode_scheduler
-
-
-def _is_nan(value: object) -> bool:
-    return isinstance(value, float) and math.isnan(value)
-
-
-def _stand_in(optimizer: torch.optim.Optimizer) -> torch.optim.Optimizer:
-    """An optimizer with copies of ``optimizer``'s group values and one dummy parameter per group."""
-    groups = [
-        {**copy.deepcopy({k: v for k, v in g.items() if k != "params"}), "params": [torch.zeros(1)]}
-        for g in optimizer.param_groups
-    ]
-    return torch.optim.SGD(groups, lr=0.0)
-
-
-def _probe(scheduler: Any) -> list[float] | None:
-    """The LRs a loaded scheduler computes next (one plateau step for ``ReduceLROnPlateau``), or None if it
-    has no formula of its own (``SequentialLR``, ``ChainedScheduler``)."""
-    from torch.optim.lr_scheduler import ReduceLROnPlateau, _enable_get_lr_call
-
-    if isinstance(scheduler, ReduceLROnPlateau):
-        best = float(scheduler.best)
-        scheduler.step(best if math.isfinite(best) else 0.0)
-        return [float(g["lr"]) for g in scheduler.optimizer.param_groups]
-    try:
-        with _enable_get_lr_call(scheduler):
-            return [float(v) for v in scheduler.get_lr()]
-    except NotImplementedError:
-        return None
-
-
-# ---------------------------------------------------------------------------- the adaptive warmup and the record
-def shared(schedules: Schedules) -> WarmupSchedule | Schedules:
-    """The one schedule every group shares, or the per-group tuple when they differ."""
-    first = schedules[0]
-    return first if all(s is first or s == first for s in schedules) else schedules
-
-
-def adaptive_state(adaptive: Any, schedules: Schedules, version: int = FORMAT) -> Decoder:
-    """A saved adaptive-warmup state (or None) inside a state of format ``version``; the saved and the live
-    scheduler must agree on having one."""
-
-    def decode_adaptive(name: str, state: object) -> object:
-        if (adaptive is None) != (state is None):
-            has = "has" if state is not None else "has no"
-            raise ValueError(f"the saved state {has} adaptive warmup and this scheduler does not match")
-        if adaptive is not None:
-            with written_by(version):
-                adaptive.check_state(state, shared(schedules))
-        return state
-
-    return decode_adaptive
-
-
-def restore_adaptive(adaptive: Any, state: object, schedules: Schedules) -> None:
-    """Apply a decoded adaptive state (it was checked on a copy, so this cannot fail half-way)."""
-    if adaptive is not None:
-        adaptive.bind(shared(schedules))
-        adaptive.load_state_dict(state)
-
-
-def new_record(record: object, adapter: str, schedules: Schedules, bases: Sequence[float]) -> TrainingRecord | None:
-    """An empty record for an adapter built with ``record=True``: its first schedule and base LRs in ``meta``."""
-    if not _checks.boolean("record", record):
-        return None
-    return TrainingRecord(meta={"adapter": adapter, "schedule": schedules[0].to_dict(), "base_lrs": list(bases)})
-
-
-def note_schedule(record: TrainingRecord | None, schedules: Schedules, bases: Sequence[float]) -> None:
-    """Keep the record's ``meta`` on the schedule in force (after ``load_state_dict`` or ``set_schedule``)."""
-    if record is not None:
-        record.meta.update(schedule=schedules[0].to_dict(), base_lrs=list(bases))
-
-
-def note_adaptive(record: TrainingRecord | None, adaptive: Any) -> None:
-    """Keep in ``meta['warmup_updates']`` when an adaptive warmup finished (the diagnosis judges by it),
-    and its ``report()`` in ``meta['adaptive']`` (a too-high peak, the start it chose)."""
-    if record is None:
-        return
-    if adaptive.warmup_done_at is not None:
-        record.meta["warmup_updates"] = adaptive.warmup_done_at
-    record.meta["adaptive"] = adaptive.report()

@@ -22,6 +22,7 @@ import dataclasses
 import math
 import numbers
 import sys
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -41,13 +42,14 @@ from fastai.optimizer import OptimWrapper
 from fastcore.basics import patch
 from fastcore.foundation import L
 
-from . import _seam
+from ._param_groups import GroupWriter, read_value
+from ._seam import Driver, Schedules, per_group, shared
 from .core import _checks, decays, warmups
 from .core.decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
 from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .core.warmups import WARMUP_TYPES
-from .extensions.adaptive import AdaptiveWarmup, _bind_adaptive, _claim_adaptive
+from .extensions.adaptive import AdaptiveWarmup, _claim_adaptive
 from .extensions.untuned import UNTUNED_TYPES, _resolve_untuned
 from .monitoring.record import TrainingRecord
 
@@ -56,7 +58,6 @@ __all__ = [
     "SchedDecay",
     "SchedWarmup",
     "SchedWarmupDecay",
-    "SchedWarmupSchedule",
     "WarmupCallback",
     "mirror_moms",
 ]
@@ -90,7 +91,7 @@ class _FitSize:
         """``n_iter / accumulate`` as an int, for lengths in epochs; an error if it is fractional."""
         if self.n_iter % self.accumulate:
             raise ValueError(
-                f"{_OWNER}: lengths in epochs need a whole number of optimizer updates per epoch, but an epoch "
+                "lengths in epochs need a whole number of optimizer updates per epoch, but an epoch "
                 f"of {self.n_iter} batches with an update every {self.accumulate} batches has "
                 f"{self.n_iter / self.accumulate:g}; give lengths in updates or as *_pct fractions of the fit"
             )
@@ -189,7 +190,7 @@ def _check_kwargs(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
     return kwargs
 
 
-def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, n_groups: int) -> _seam.Schedules:
+def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, n_groups: int) -> Schedules:
     """One schedule per param group for ``fit``, each checked to fit in its ``N`` optimizer updates.
 
     ``*_pct`` lengths become ``pct * N`` updates (not rounded: fastai's positions are exact
@@ -198,8 +199,8 @@ def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, n_groups: 
     """
     try:
         if isinstance(spec, tuple):
-            return _seam.per_group([_resolve_one(item, fit) for item in spec], n_groups)
-        return _seam.per_group(_resolve_one(spec, fit), n_groups)
+            return per_group([_resolve_one(item, fit) for item in spec], n_groups)
+        return per_group(_resolve_one(spec, fit), n_groups)
     except ValueError as error:
         raise ValueError(
             f"{_OWNER}: the {name!r} schedule does not fit this fit call ({fit.describe()}): {error}"
@@ -256,12 +257,12 @@ def _hyper_target(opt: Any, name: str) -> tuple[Any, str, str]:
     return opt, "hypers", name
 
 
-def _writer(opt: Any, name: str, schedules: _seam.Schedules) -> _seam.GroupWriter:
+def _writer(opt: Any, name: str, schedules: Schedules) -> GroupWriter:
     """``value_i(k) = base_i * f_i(k)`` for hyper-parameter ``name``, bases read at ``before_fit``."""
     source, attribute, key = _hyper_target(opt, name)
-    bases = [_seam.read_value(g, key, i) for i, g in enumerate(getattr(source, attribute))]
+    bases = [read_value(g, key, i) for i, g in enumerate(getattr(source, attribute))]
     try:
-        return _seam.GroupWriter(source, key, bases, schedules, attribute)
+        return GroupWriter(source, key, bases, schedules, attribute)
     except ValueError as error:
         raise ValueError(f"{_OWNER} ({name!r}): {error}") from None
 
@@ -294,7 +295,7 @@ class WarmupCallback(Callback):
     """
 
     order, run_valid = 60, False
-    _stateattrs = ("_writers", "_fit")
+    _stateattrs = ("_drivers", "_fit")
 
     def __init__(
         self,
@@ -321,14 +322,14 @@ class WarmupCallback(Callback):
             if spec is not None:
                 specs[name] = _check_spec(name, spec)
         self.specs = specs
-        self.schedules: dict[str, _seam.Schedules] = {}
+        self.schedules: dict[str, WarmupSchedule | Schedules] = {}
         self.hps: dict[str, list[float]] = {}
         self._init_state()
 
     def _init_state(self) -> None:
         """Per-fit state: not pickled, rebuilt at every ``before_fit``."""
         super()._init_state()
-        self._writers: dict[str, _seam.GroupWriter] | None = None
+        self._drivers: dict[str, Driver] | None = None
         self._fit: _FitSize | None = None
 
     def _is_training_fit(self) -> bool:
@@ -368,21 +369,22 @@ class WarmupCallback(Callback):
             name: _resolve(_untuned(spec, list(opt.hypers)), fit, name, n_groups) for name, spec in self.specs.items()
         }
         writers = {name: _writer(opt, name, schedules) for name, schedules in resolved.items()}
-        self.schedules = {name: _seam.shared(schedules) for name, schedules in resolved.items()}
+        lr = Driver(writers.pop("lr"), adaptive=self.adaptive, record=self.record, param_groups=opt.param_groups)
+        drivers = {"lr": lr, **{name: Driver(writer) for name, writer in writers.items()}}
+        self.schedules = {name: shared(schedules) for name, schedules in resolved.items()}
         if self.adaptive is not None:
-            self._start_adaptive(writers["lr"], fit)
-        self._writers, self._fit = writers, fit
-        self.hps = {name: [] for name in writers}
+            self._start_adaptive(lr, fit)
+        self._drivers, self._fit = drivers, fit
+        self.hps = {name: [] for name in drivers}
         if self.record is not None:
-            _seam.note_schedule(self.record, writers["lr"].schedules, writers["lr"].bases)
             self.record.meta["steps_per_epoch"] = fit.n_iter / fit.accumulate
 
-    def _start_adaptive(self, writer: _seam.GroupWriter, fit: _FitSize) -> None:
+    def _start_adaptive(self, driver: Driver, fit: _FitSize) -> None:
         """A fresh adaptive warmup for every fit; for ``fit(..., start_epoch=e)``, the state saved in the
         optimizer (by ``learn.save``) at the end of epoch ``e - 1``."""
         skip = [cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch)]
         start_epoch = skip[0]._skip_to if skip else 0
-        saved = writer.groups[0].get(_ADAPTIVE_KEY) if start_epoch else None
+        saved = driver.writer.groups[0].get(_ADAPTIVE_KEY) if start_epoch else None
         if start_epoch and saved is None:
             raise ValueError(
                 f"{_OWNER}: fit(start_epoch={start_epoch}) resumes, but the optimizer holds no adaptive warmup state "
@@ -397,15 +399,12 @@ class WarmupCallback(Callback):
                 f"but fit(start_epoch={start_epoch}) resumes at update {expected}; load the checkpoint saved at "
                 f"the end of epoch {start_epoch - 1}"
             )
-        _bind_adaptive(self.adaptive, _seam.shared(writer.schedules), self.learn.opt.param_groups)
-        _seam.adaptive_state(self.adaptive, writer.schedules)("the adaptive warmup's saved state", state)
-        _seam.restore_adaptive(self.adaptive, state, writer.schedules)
-        self.adaptive.bind(_seam.shared(writer.schedules), self.learn.opt.param_groups)  # measures from here
+        driver.load_adaptive(state, self.learn.opt.param_groups)  # measures from here
 
     def _save_adaptive(self) -> None:
         """Keep the adaptive warmup's state in the optimizer's first group, so ``learn.save`` saves it."""
-        if self.adaptive is not None and self._writers is not None:
-            self._writers["lr"].groups[0][_ADAPTIVE_KEY] = self.adaptive.state_dict()
+        if self.adaptive is not None and self._drivers is not None:
+            self._drivers["lr"].writer.groups[0][_ADAPTIVE_KEY] = self.adaptive.state_dict()
 
     def before_batch(self) -> None:
         """Write ``base * f(k)`` for update ``k = (epoch * n_iter + iter) // a`` (training batches only);
@@ -413,21 +412,15 @@ class WarmupCallback(Callback):
         learn = self.learn
         k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
         hps = self.hps  # no attribute is set here: fastai's Callback.__setattr__ costs a failed learner lookup
-        for name, writer in self._writers.items():
-            hps[name].append(writer.write(k)[-1])
+        for name, driver in self._drivers.items():
+            hps[name].append(driver.write(k)[-1])
 
     def after_step(self) -> None:
         """After each optimizer update: feed ``learn.loss`` to the record and the adaptive warmup."""
-        if self.record is None and self.adaptive is None:
-            return
-        learn = self.learn
-        loss = _seam.scalar("learn.loss", learn.loss)
-        if self.record is not None:
-            k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
-            self.record.log_update(k, self._writers["lr"].last[0], loss)
-        if self.adaptive is not None:
-            self.adaptive.observe(loss)
-            _seam.note_adaptive(self.record, self.adaptive)
+        driver, learn = self._drivers["lr"], self.learn
+        if driver.observing:
+            k = driver.clock(self._fit.update_index(learn.epoch, learn.iter))
+            driver.observe(learn.loss, update=k, lr=driver.writer.last[0], name="learn.loss")
 
     def after_epoch(self) -> None:
         """Save the adaptive state with the optimizer; copy the epoch's train/valid loss (and an
@@ -441,11 +434,11 @@ class WarmupCallback(Callback):
 
     def after_fit(self) -> None:
         """Restore the bases, hand the per-batch values to the recorder, drop the per-fit state."""
-        if self._writers is None:  # cancelled before our before_fit ran
+        if self._drivers is None:  # cancelled before our before_fit ran
             return
         self._save_adaptive()
-        for writer in self._writers.values():
-            writer.write_values(writer.bases)
+        for driver in self._drivers.values():
+            driver.write_values(driver.bases)
         if hasattr(self.learn, "recorder"):
             self.learn.recorder.hps = self.hps
         self._init_state()
@@ -649,4 +642,11 @@ class SchedWarmupDecay:
         return f"SchedWarmupDecay({self.schedule!r}, base={self.base!r}, total={self.total!r})"
 
 
-SchedWarmupSchedule = SchedWarmupDecay  # the name this annealer had before; kept for existing imports
+def __getattr__(name: str) -> Any:
+    """``SchedWarmupSchedule``, this annealer's old name, still imports for one release, with a DeprecationWarning."""
+    if name == "SchedWarmupSchedule":
+        warnings.warn(
+            "warmup_plugins.fastai.SchedWarmupSchedule is deprecated: use SchedWarmupDecay", DeprecationWarning, 2
+        )
+        return SchedWarmupDecay
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -22,11 +22,14 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from . import _seam
-from ._seam import owned
+from ._param_groups import GroupWriter, read_value, torch_scheduler
+from ._seam import Decoder, Driver, Migration, build_schedules, owned, scalar, versioned
+from ._seam import number as position
+from ._seam import numbers as floats
+from ._seam import optional as or_none
 from .core import _checks, restarts
 from .core.schedule import WarmupSchedule
-from .extensions.adaptive import AdaptiveWarmup, _bind_adaptive
+from .extensions.adaptive import AdaptiveWarmup
 
 __all__ = [
     "SCHED_NAMES",
@@ -79,17 +82,17 @@ class WarmupScheduler(Scheduler):
         groups = optimizer.param_groups
         if not groups:
             raise ValueError("the optimizer has no param groups")
-        schedules = _seam.build_schedules(schedule, schedule_kwargs, groups)
+        schedules = build_schedules(schedule, schedule_kwargs, groups)
         for i, group in enumerate(groups):
-            _seam.read_value(group, "lr", i)
+            read_value(group, "lr", i)
             if initialize and isinstance(group["lr"], torch.Tensor):
                 group.setdefault("initial_lr", group["lr"].clone())  # never alias the LR we fill in place
             if "initial_lr" in group:  # timm writes it into the groups in its __init__: check it first
-                _seam.read_value(group, "initial_lr", i)
+                read_value(group, "initial_lr", i)
         _checks.boolean("t_in_epochs", t_in_epochs)
         if adaptive is not None and t_in_epochs:
             raise ValueError("an adaptive warmup follows updates; use t_in_epochs=False")
-        self._writer: _seam.GroupWriter | None = None  # timm's __init__ writes the bases through update_groups
+        self._driver: Driver | None = None  # timm's __init__ writes the bases through update_groups
         super().__init__(
             optimizer,
             "lr",
@@ -101,39 +104,42 @@ class WarmupScheduler(Scheduler):
             noise_seed=noise_seed,
             initialize=initialize,
         )
-        bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(self.base_values)]
-        self._writer = _seam.GroupWriter(optimizer, "lr", bases, schedules)
-        self.base_values = bases
-        self.adaptive = _bind_adaptive(adaptive, _seam.shared(schedules), groups, owner=self)
-        self.record = _seam.new_record(record, "timm", schedules, bases)
+        bases = [read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(self.base_values)]
+        writer = GroupWriter(optimizer, "lr", bases, schedules)
+        keys = ("base_values", "schedule", "adaptive")
+        driver = Driver(
+            writer, adaptive=adaptive, record=record, param_groups=groups, owner=self, adapter="timm", keys=keys
+        )
+        self._driver, self.base_values = driver, bases
+        self.adaptive, self.record = driver.adaptive, driver.record
         self.last_t: float = 0
         self.update_groups(self._get_lr(0))
 
     @property
     def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:
         """The schedule (a tuple, one per group, if they differ); change it with :meth:`set_schedule`."""
-        return _seam.shared(self._writer.schedules)
+        return self._driver.schedule
 
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         """timm's per-update call, after update ``num_updates - 1``; ``metric`` (its loss) feeds the
         record and the adaptive warmup, which then sets the schedule's clock instead of ``num_updates``."""
-        loss = _seam.scalar("metric", metric) if self.record is not None or self.adaptive is not None else metric
-        if self.record is not None and not self.t_in_epochs:
-            self.record.log_update(num_updates - 1, float(self.optimizer.param_groups[0]["lr"]), loss)
-        if self.adaptive is not None:
-            num_updates = self.adaptive.observe(loss)
-            _seam.note_adaptive(self.record, self.adaptive)
+        driver = self._driver
+        if driver.observing:
+            update = None if self.t_in_epochs else num_updates - 1
+            lr = float(self.optimizer.param_groups[0]["lr"])
+            driver.observe(metric, update=update, lr=lr, name="metric")
+            num_updates = driver.clock(num_updates)
         super().step_update(num_updates, metric)
 
     def step(self, epoch: int, metric: float | None = None) -> None:
         """timm's epoch-end call ``step(epoch + 1, metric)``; the record keeps ``metric`` per epoch."""
         if self.record is not None:
-            self.record.log_epoch(max(0, epoch - 1), metric=_seam.scalar("metric", metric))
+            self.record.log_epoch(max(0, epoch - 1), metric=scalar("metric", metric))
         super().step(epoch, metric)
 
     def _get_lr(self, t: float) -> list[float]:
         self.last_t = t
-        return self._writer.values_at(t)
+        return self._driver.values_at(t)
 
     def update_groups(self, values: float | list[float]) -> None:
         """timm's rule (``value * lr_scale`` where a group has one), writing Tensor LRs in place."""
@@ -141,16 +147,16 @@ class WarmupScheduler(Scheduler):
         if not isinstance(values, (list, tuple)):
             values = [values] * len(groups)
         scaled = [value * group["lr_scale"] if "lr_scale" in group else value for group, value in zip(groups, values)]
-        if self._writer is None:  # timm's own __init__: the bases, checked just after
+        if self._driver is None:  # timm's own __init__: the bases, checked just after
             for group, value in zip(groups, scaled):
                 group["lr"] = value if not isinstance(group["lr"], torch.Tensor) else group["lr"].fill_(value)
             return
-        self._writer.write_values(scaled)
+        self._driver.write_values(scaled)
 
     def get_cycle_length(self, cycles: int = 0) -> float:
         """timm's ``get_cycle_length``: the first ``cycles`` cycles (default: the cycle limit), in whole
         ``t`` units when cycles grow, plus a prefix warmup; the whole schedule's length without restarts."""
-        first = self._writer.schedules[0]
+        first = self._driver.writer.schedules[0]
         if first.cycle_steps is None:
             return first.total_steps if first.total_steps is not None else first.warmup_steps
         n = max(1, cycles or first.cycle_limit or 1)
@@ -162,40 +168,15 @@ class WarmupScheduler(Scheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the format version, the schedule, the base LRs and the last ``t`` the LRs were set for."""
-        return _seam.versioned(
-            {
-                "schedule": _seam.schedules_data(self._writer.schedules),
-                "base_values": list(self._writer.bases),
-                "last_t": self.last_t,
-                "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
-            }
-        )
+        return versioned({**self._driver.state_dict(), "last_t": self.last_t})
 
-    def _decode(
-        self,
-        state_dict: object,
-        extra: Mapping[str, _seam.Decoder] = {},
-        migrations: Mapping[int, _seam.Migration] = {},
+    def _load(
+        self, state_dict: object, extra: Mapping[str, Decoder] = {}, migrations: Mapping[int, Migration] = {}
     ) -> dict[str, Any]:
-        n = len(self.optimizer.param_groups)
-        fields = {
-            "schedule": _seam.schedules(n),
-            "base_values": _seam.numbers(n),
-            "last_t": _seam.number(low=0),
-            "adaptive": _seam.as_is,
-        }
-        state = _seam.decode(state_dict, {**fields, **extra}, migrations)
-        state["writer"] = self._writer.with_schedules(state["schedule"], state["base_values"])
-        _seam.adaptive_state(self.adaptive, state["schedule"], state[_seam.FORMAT_KEY])("adaptive", state["adaptive"])
+        """Check a whole state (``last_t`` where timm's noise can be drawn) and apply the driver's part."""
+        state = self._driver.load_state_dict(state_dict, {"last_t": self._saved_t, **extra}, migrations)
+        self.base_values, self.last_t = self._driver.bases, state["last_t"]
         return state
-
-    def _apply(self, state: dict[str, Any]) -> bool:
-        """Apply a decoded state; True if the groups held this scheduler's last LRs (see ``_seam.resume_values``)."""
-        held = self._writer.holds_last()
-        _seam.restore_adaptive(self.adaptive, state["adaptive"], state["schedule"])
-        self._writer, self.base_values, self.last_t = state["writer"], state["writer"].bases, state["last_t"]
-        _seam.note_schedule(self.record, self._writer.schedules, self._writer.bases)
-        return held
 
     def _noise(self, t: float) -> float:
         """timm's noise factor at ``t`` (0 where none applies); a ``t`` timm cannot seed it from is refused."""
@@ -206,23 +187,24 @@ class WarmupScheduler(Scheduler):
         except (RuntimeError, OverflowError, TypeError) as error:
             raise ValueError(f"'last_t' in a state dict: timm's noise cannot be drawn at t={t!r} ({error})") from None
 
-    def _values_at(self, writer: _seam.GroupWriter, t: float, noise: bool = True) -> list[float]:
+    def _saved_t(self, name: str, t: object) -> float:
+        """A saved ``t``: a number >= 0 at which timm's noise can be drawn."""
+        t = position(low=0)(name, t)
+        self._noise(t)
+        return t
+
+    def _values_at(self, t: float, noise: bool = True) -> list[float]:
         """The LRs timm sets for ``t``: ``base * f(t)``, timm's noise, then each group's ``lr_scale``."""
-        values, drawn = writer.values_at(t), self._noise(t) if noise else 0.0
+        values, drawn = self._driver.values_at(t), self._noise(t) if noise else 0.0
         values = [v + v * drawn for v in values] if drawn else values  # timm's _add_noise
         groups = self.optimizer.param_groups
         return [value * group["lr_scale"] if "lr_scale" in group else value for group, value in zip(groups, values)]
 
-    def _resumed_lrs(self, state: dict[str, Any]) -> list[float]:
-        """The LRs at a decoded state's ``t`` (computed before any of it is applied)."""
-        return self._values_at(state["writer"], state["last_t"])
-
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the schedule, base LRs, ``t`` and adaptive state, all checked before any is applied."""
-        state = self._decode(state_dict)
-        lrs = self._resumed_lrs(state)
-        _seam.resume_values(self._apply(state), self._writer, lrs)
+        self._load(state_dict)
+        self._driver.resume(self._values_at(self.last_t))
 
     @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
@@ -232,13 +214,7 @@ class WarmupScheduler(Scheduler):
         ``W`` and ``T``. To extend a resumed run: ``load_state_dict``, then
         ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``.
         """
-        if schedule is None:
-            raise TypeError("schedule must be a WarmupSchedule or a list of them, got None")
-        writer = self._writer.with_schedules(_seam.per_group(schedule, len(self.optimizer.param_groups)))
-        if self.adaptive is not None:
-            self.adaptive.bind(_seam.shared(writer.schedules))
-        self._writer = writer
-        _seam.note_schedule(self.record, writer.schedules, writer.bases)
+        self._driver.set_schedule(schedule)
         self._rewrite()
 
     def _rewrite(self) -> None:
@@ -282,7 +258,7 @@ class PlateauWarmupScheduler(WarmupScheduler):
         self.restore_lr: list[float] | None = None
 
     def _in_warmup(self, t: float) -> bool:
-        return t <= self._writer.schedules[0].warmup_steps
+        return t <= self._driver.writer.schedules[0].warmup_steps
 
     def step(self, epoch: int, metric: float | None = None) -> None:
         self.metric = metric
@@ -291,14 +267,14 @@ class PlateauWarmupScheduler(WarmupScheduler):
             return
         self.last_t = epoch
         if self.restore_lr is not None:  # undo last epoch's noise before the plateau logic reads the LR
-            self._writer.write_values(self.restore_lr)
+            self._driver.write_values(self.restore_lr)
             self.restore_lr = None
         if metric is not None:
             self.plateau.step(metric)
         if self._is_apply_noise(epoch):
             noise = self._calculate_noise(epoch)
             self.restore_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
-            self._writer.write_values([v + v * noise for v in self.restore_lr])
+            self._driver.write_values([v + v * noise for v in self.restore_lr])
 
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         return None
@@ -314,29 +290,24 @@ class PlateauWarmupScheduler(WarmupScheduler):
         """Restore the warmup and the plateau state (best metric, counters), all checked (the plateau state on
         a copy) before any of it is applied; the LRs the plateau had reached come from the optimizer's state."""
         n = len(self.optimizer.param_groups)
-        state = self._decode(
-            state_dict,
-            {"plateau": _seam.torch_scheduler(self.plateau), "restore_lr": _seam.optional(_seam.numbers(n))},
-            {1: _drop_lrs},
-        )
-        lrs = self._resumed_lrs(state)
-        held = self._apply(state)
+        extra = {"plateau": torch_scheduler(self.plateau), "restore_lr": or_none(floats(n))}
+        state = self._load(state_dict, extra, {1: _drop_lrs})
         self.plateau.load_state_dict(state["plateau"])
         self.restore_lr = state["restore_lr"]
-        _seam.resume_values(held, self._writer, lrs)
+        self._driver.resume(self._resumed_lrs())
 
-    def _resumed_lrs(self, state: dict[str, Any]) -> list[float]:
-        """The LRs at the decoded state's ``t``: the warmup's; past it, the plateau's last (with that epoch's
-        noise), or the warmup's end if the plateau has not stepped."""
-        t, writer, plateau, restore = state["last_t"], state["writer"], state["plateau"], state["restore_lr"]
-        if t <= writer.schedules[0].warmup_steps:
-            return self._values_at(writer, t, noise=False)
-        if restore is not None:
+    def _resumed_lrs(self) -> list[float]:
+        """The LRs at the loaded ``t``: the warmup's; past it, the plateau's last (with that epoch's noise), or
+        the warmup's end if the plateau has not stepped."""
+        t, warmup = self.last_t, self._driver.writer.schedules[0].warmup_steps
+        if t <= warmup:
+            return self._values_at(t, noise=False)
+        if self.restore_lr is not None:
             noise = self._noise(t)
-            return [v + v * noise for v in restore]
-        if plateau["last_epoch"] == 0:
-            return self._values_at(writer, writer.schedules[0].warmup_steps, noise=False)
-        return [float(v) for v in plateau["_last_lr"]]
+            return [v + v * noise for v in self.restore_lr]
+        if self.plateau.last_epoch == 0:
+            return self._values_at(warmup, noise=False)
+        return [float(v) for v in self.plateau.get_last_lr()]
 
     def _rewrite(self) -> None:
         """In the warmup, the LRs of the current epoch; past it, the plateau's LRs stay as they are."""
@@ -587,7 +558,7 @@ def create_scheduler_v2(
     options.update(_SCHED_OPTIONS[sched](a, t))
     _check_warmup_fits(a, options)
     groups = optimizer.param_groups if isinstance(optimizer, Optimizer) else []
-    bases = [_seam.read_value(g, "initial_lr" if "initial_lr" in g else "lr", i) for i, g in enumerate(groups)]
+    bases = [read_value(g, "initial_lr" if "initial_lr" in g else "lr", i) for i, g in enumerate(groups)]
     schedules = _group_schedules(bases, a, options) if bases else None
     noise_args = dict(
         noise_range_t=_noise_range(noise, t_initial), noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed

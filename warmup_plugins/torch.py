@@ -19,11 +19,13 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from . import _seam
-from ._seam import owned
+from ._param_groups import GroupWriter, read_value, torch_scheduler
+from ._seam import Driver, build_schedules, owned, per_group, step_number, versioned
+from ._seam import integer as counter
+from ._seam import number as position
 from .core import _checks
 from .core.schedule import WarmupSchedule
-from .extensions.adaptive import AdaptiveWarmup, _bind_adaptive
+from .extensions.adaptive import AdaptiveWarmup
 
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
 
@@ -68,52 +70,49 @@ class WarmupLR(LRScheduler):
         **schedule_kwargs: Any,
     ) -> None:
         groups = _check_optimizer(optimizer).param_groups
-        for i, group in enumerate(groups):
-            _seam.read_value(group, "lr", i)
-        self._schedules = _seam.build_schedules(schedule, schedule_kwargs, groups)
+        lrs = [read_value(group, "lr", i) for i, group in enumerate(groups)]
+        schedules = build_schedules(schedule, schedule_kwargs, groups)
         if _checks.integer("last_epoch", last_epoch, low=-1) != -1 and adaptive is not None:
             raise ValueError(
                 f"an adaptive warmup cannot start at last_epoch={last_epoch}: its clock depends on the losses "
                 "seen; resume it with load_state_dict"
             )
-        self.adaptive = _bind_adaptive(adaptive, _seam.shared(self._schedules), groups, owner=self)
-        self.record = _seam.new_record(record, "torch", self._schedules, [])
+        writer = GroupWriter(optimizer, "lr", lrs, schedules)
+        self._driver = Driver(
+            writer, adaptive=adaptive, record=record, param_groups=groups, owner=self, adapter="torch"
+        )
+        self.adaptive, self.record = self._driver.adaptive, self._driver.record
         super().__init__(optimizer, last_epoch)  # sets base_lrs from 'initial_lr', then _initial_step
-        _seam.note_schedule(self.record, self._schedules, self.base_lrs)
 
     @property
     def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:
         """The schedule (a tuple, one per group, if they differ); change it with :meth:`set_schedule`."""
-        return _seam.shared(self._writer.schedules)
+        return self._driver.schedule
 
     @property
     def base_lrs(self) -> list[float]:  # type: ignore[override]
         """The groups' base LRs: update ``k`` uses ``base * f(k)``."""
-        return self._writer.bases
+        return self._driver.bases
 
     @base_lrs.setter
     def base_lrs(self, values: Sequence[float | torch.Tensor]) -> None:
         # torch sets these from each group's 'initial_lr', which a resumed optimizer brings unchecked
-        bases = [_seam.read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(values)]
-        self._writer = _seam.GroupWriter(self.optimizer, "lr", bases, self._schedules)
+        self._driver.rebase([read_value({"initial_lr": v}, "initial_lr", i) for i, v in enumerate(values)])
 
     def lrs_at(self, step: float) -> list[float]:
         """The LRs update ``step`` uses, one per group: ``base * f(step)``."""
-        return self._writer.values_at(step)
+        return self._driver.values_at(step)
 
     def get_lr(self) -> list[float]:
         """The LRs for the current step (closed form; no side effects)."""
-        return self._writer.values_at(self._clock())
-
-    def _clock(self) -> float:
-        return self.last_epoch if self.adaptive is None else self.adaptive.clock
+        return self._driver.values_at(self._driver.clock(self.last_epoch))
 
     def _initial_step(self) -> None:
         """torch's step at construction (and ``SequentialLR``'s restart of its first member): the LRs of
         ``last_epoch + 1``; no update happened, so nothing is recorded or observed."""
         self._step_count = 1
         self.last_epoch += 1
-        self._last_lr = self._writer.write(self._clock())
+        self._last_lr = self._driver.write(self._driver.clock(self.last_epoch))
 
     def step(  # type: ignore[override]
         self, epoch: float | None = None, *, loss: float | None = None, grad_norm: float | None = None
@@ -123,23 +122,19 @@ class WarmupLR(LRScheduler):
         ``loss`` and ``grad_norm`` of the update just made feed the record and the adaptive warmup.
         Everything is checked first: a failed call changes nothing.
         """
-        loss, grad_norm = _seam.scalar("loss", loss), _seam.scalar("grad_norm", grad_norm)
+        driver = self._driver
         if epoch is None:
             step = self.last_epoch + 1
-        elif self.adaptive is not None:
+        elif driver.adaptive is not None:
             raise TypeError("WarmupLR.step(epoch): an adaptive warmup cannot jump; restore its state_dict instead")
         else:
             step = _checks.number("epoch", epoch, low=0)
-        writer = self._writer
-        writer.check_groups()
-        if self.record is not None and self.last_epoch >= 0:
-            self.record.log_update(self.last_epoch, self._last_lr[0], loss, grad_norm)
+        if driver.observing or loss is not None or grad_norm is not None:
+            update = self.last_epoch if self.last_epoch >= 0 else None
+            driver.observe(loss, grad_norm, update=update, lr=self._last_lr[0])
+        self._last_lr = driver.write(step if driver.adaptive is None else driver.adaptive.clock)
         self._step_count += 1
         self.last_epoch = step
-        if self.adaptive is not None:
-            self.adaptive.observe(loss, grad_norm)
-            _seam.note_adaptive(self.record, self.adaptive)
-        self._last_lr = writer.write(self._clock())
 
     def get_last_lr(self) -> list[float | torch.Tensor]:
         """The LRs last written; copies of the group Tensors where the LR is a Tensor."""
@@ -150,15 +145,7 @@ class WarmupLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the format version, the step, the base LRs as floats and the schedule's fields."""
-        return _seam.versioned(
-            {
-                "last_epoch": self.last_epoch,
-                "_step_count": self._step_count,
-                "base_lrs": list(self.base_lrs),
-                "schedule": _seam.schedules_data(self._writer.schedules),
-                "adaptive": None if self.adaptive is None else self.adaptive.state_dict(),
-            }
-        )
+        return versioned({"last_epoch": self.last_epoch, "_step_count": self._step_count, **self._driver.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -168,25 +155,10 @@ class WarmupLR(LRScheduler):
         ``optimizer.load_state_dict``), the loaded step's LRs are written; otherwise none are, as with torch's
         schedulers: the LRs come from the optimizer's state dict, loaded before or after.
         """
-        n = len(self.optimizer.param_groups)
-        state = _seam.decode(
-            state_dict,
-            {
-                "last_epoch": _seam.step_number,
-                "_step_count": _seam.integer(low=0),
-                "base_lrs": _seam.numbers(n),
-                "schedule": _seam.schedules(n),
-                "adaptive": _seam.as_is,
-            },
-        )
-        writer = self._writer.with_schedules(state["schedule"], state["base_lrs"])
-        _seam.adaptive_state(self.adaptive, writer.schedules, state[_seam.FORMAT_KEY])("adaptive", state["adaptive"])
-        held = self._writer.holds_last()
-        _seam.restore_adaptive(self.adaptive, state["adaptive"], writer.schedules)
-        self._schedules, self._writer = writer.schedules, writer
+        driver = self._driver
+        state = driver.load_state_dict(state_dict, {"last_epoch": step_number, "_step_count": counter(low=0)})
         self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
-        self._last_lr = _seam.resume_values(held, writer, writer.values_at(max(self._clock(), 0)))
-        _seam.note_schedule(self.record, writer.schedules, writer.bases)
+        self._last_lr = driver.resume(driver.values_at(max(driver.clock(self.last_epoch), 0)))
 
     @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
@@ -196,14 +168,8 @@ class WarmupLR(LRScheduler):
         bound to the new ``W`` and ``T``. To extend a resumed run: ``load_state_dict`` (which restores the
         saved schedule), then ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``.
         """
-        if schedule is None:
-            raise TypeError("schedule must be a WarmupSchedule or a list of them, got None")
-        writer = self._writer.with_schedules(_seam.per_group(schedule, len(self.optimizer.param_groups)))
-        if self.adaptive is not None:
-            self.adaptive.bind(_seam.shared(writer.schedules))
-        self._schedules, self._writer = writer.schedules, writer
-        self._last_lr = writer.write(self._clock())
-        _seam.note_schedule(self.record, writer.schedules, writer.bases)
+        self._driver.set_schedule(schedule)
+        self._last_lr = self._driver.write(self._driver.clock(self.last_epoch))
 
 
 class WarmupParam:
@@ -227,57 +193,42 @@ class WarmupParam:
             raise TypeError(f"name must be a param-group key such as 'momentum', got {name!r}")
         self.name = name
         groups = self.optimizer.param_groups
-        bases = [_seam.read_value(g, name, i) for i, g in enumerate(groups)]
-        schedules = _seam.build_schedules(schedule, schedule_kwargs, groups)
-        self._writer = _seam.GroupWriter(self.optimizer, name, bases, schedules)
+        bases = [read_value(g, name, i) for i, g in enumerate(groups)]
+        writer = GroupWriter(self.optimizer, name, bases, build_schedules(schedule, schedule_kwargs, groups))
+        self._driver = Driver(writer, keys=("base_values", "schedule", None))
         self.step_index: float = 0
-        self._writer.write(0)
+        self._driver.write(0)
 
     @property
     def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:
-        return _seam.shared(self._writer.schedules)
+        return self._driver.schedule
 
     @property
     def base_values(self) -> list[float]:
-        return self._writer.bases
+        return self._driver.bases
 
     def values_at(self, step: float) -> list[float]:
-        return self._writer.values_at(step)
+        return self._driver.values_at(step)
 
     def step(self) -> None:
-        self._writer.check_groups()
+        self._driver.write(self.step_index + 1)
         self.step_index += 1
-        self._writer.write(self.step_index)
 
     def state_dict(self) -> dict[str, Any]:
-        return _seam.versioned(
-            {
-                "step_index": self.step_index,
-                "base_values": list(self.base_values),
-                "schedule": _seam.schedules_data(self._writer.schedules),
-            }
-        )
+        return versioned({"step_index": self.step_index, **self._driver.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the step, bases and schedule (all checked first) and write that step's values."""
-        n = len(self.optimizer.param_groups)
-        state = _seam.decode(
-            state_dict,
-            {"step_index": _seam.number(low=0), "base_values": _seam.numbers(n), "schedule": _seam.schedules(n)},
-        )
-        self._writer = self._writer.with_schedules(state["schedule"], state["base_values"])
-        self.step_index = state["step_index"]
-        self._writer.write(self.step_index)
+        self.step_index = self._driver.load_state_dict(state_dict, {"step_index": position(low=0)})["step_index"]
+        self._driver.write(self.step_index)
 
     @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
         """Replace the schedule (one, or one per group) and write the current step's values; see
         :meth:`WarmupLR.set_schedule`."""
-        if schedule is None:
-            raise TypeError("schedule must be a WarmupSchedule or a list of them, got None")
-        self._writer = self._writer.with_schedules(_seam.per_group(schedule, len(self.optimizer.param_groups)))
-        self._writer.write(self.step_index)
+        self._driver.set_schedule(schedule)
+        self._driver.write(self.step_index)
 
 
 class WithWarmup(LRScheduler):
@@ -306,14 +257,15 @@ class WithWarmup(LRScheduler):
         self.scheduler = scheduler
         self.warmup = WarmupSchedule(warmup_type=warmup_type, warmup_steps=warmup_steps, start_factor=start_factor)
         groups = _check_optimizer(scheduler.optimizer).param_groups
-        targets = [_seam.read_value(g, "lr", i) for i, g in enumerate(groups)]
-        self._writer = _seam.GroupWriter(scheduler.optimizer, "lr", targets, _seam.per_group(self.warmup, len(groups)))
+        targets = [read_value(g, "lr", i) for i, g in enumerate(groups)]
+        writer = GroupWriter(scheduler.optimizer, "lr", targets, per_group(self.warmup, len(groups)))
+        self._driver = Driver(writer, keys=("targets", "warmup", None))
         super().__init__(scheduler.optimizer)
 
     @property
     def targets(self) -> list[float]:
         """The LRs the warmup rises to: the wrapped scheduler's at its step 0."""
-        return self._writer.bases
+        return self._driver.bases
 
     @property
     def in_warmup(self) -> bool:
@@ -321,12 +273,12 @@ class WithWarmup(LRScheduler):
         return self.last_epoch < self.warmup.warmup_steps
 
     def get_lr(self) -> list[float]:
-        return self._writer.values_at(min(self.last_epoch, self.warmup.warmup_steps))
+        return self._driver.values_at(min(self.last_epoch, self.warmup.warmup_steps))
 
     def _initial_step(self) -> None:
         self._step_count = 1
         self.last_epoch += 1
-        self._last_lr = self._writer.write(self.last_epoch)
+        self._last_lr = self._driver.write(self.last_epoch)
 
     def step(self, metrics: float | None = None, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """One update tick; after the warmup, forwards to the wrapped scheduler (see class docs)."""
@@ -334,10 +286,9 @@ class WithWarmup(LRScheduler):
         if self.in_warmup:
             if plateau and metrics is not None:
                 return
-            self._writer.check_groups()
+            self._last_lr = self._driver.write(self.last_epoch + 1)
             self._step_count += 1
             self.last_epoch += 1
-            self._last_lr = self._writer.write(self.last_epoch)
             return
         self._step_count += 1
         if plateau:
@@ -349,15 +300,8 @@ class WithWarmup(LRScheduler):
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]
 
     def state_dict(self) -> dict[str, Any]:
-        return _seam.versioned(
-            {
-                "last_epoch": self.last_epoch,
-                "_step_count": self._step_count,
-                "targets": list(self.targets),
-                "warmup": self.warmup.to_dict(),
-                "scheduler": self.scheduler.state_dict(),
-            }
-        )
+        counters = {"last_epoch": self.last_epoch, "_step_count": self._step_count}
+        return versioned({**counters, **self._driver.state_dict(), "scheduler": self.scheduler.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -365,24 +309,16 @@ class WithWarmup(LRScheduler):
 
         LRs are written as by :meth:`WarmupLR.load_state_dict`: only if this scheduler wrote them last.
         """
-        n = len(self.optimizer.param_groups)
-        state = _seam.decode(
-            state_dict,
-            {
-                "last_epoch": _seam.integer(low=0),
-                "_step_count": _seam.integer(low=0),
-                "targets": _seam.numbers(n),
-                "warmup": _seam.schedules(1),
-                "scheduler": _seam.torch_scheduler(self.scheduler),
-            },
-        )
-        (warmup,) = state["warmup"]
-        writer = self._writer.with_schedules(_seam.per_group(warmup, n), state["targets"])
-        held = self._writer.holds_last()
-        self.scheduler.load_state_dict(state["scheduler"])  # checked on a copy: it cannot fail half-way
-        self.warmup, self._writer = warmup, writer
+        fields = {
+            "last_epoch": counter(low=0),
+            "_step_count": counter(low=0),
+            "scheduler": torch_scheduler(self.scheduler),
+        }
+        state = self._driver.load_state_dict(state_dict, fields)
+        self.scheduler.load_state_dict(state["scheduler"])  # checked: it cannot fail half-way
+        self.warmup = self._driver.writer.schedules[0]
         self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
         # past the warmup, the LRs are those the wrapped scheduler last set (at W its step-0 LRs: the targets)
-        lrs = writer.values_at(self.last_epoch) if self.in_warmup else self.scheduler.get_last_lr()
-        _seam.resume_values(held, writer, [float(v) for v in lrs])
+        lrs = self._driver.values_at(self.last_epoch) if self.in_warmup else self.scheduler.get_last_lr()
+        self._driver.resume([float(v) for v in lrs])
         self._last_lr = [float(g["lr"]) for g in self.optimizer.param_groups]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from warmup_plugins.distributed import current_world_size, global_batch_size, scale_lr
+from warmup_plugins.extensions.distributed import current_world_size, global_batch_size, scale_lr
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.fastai_adapter.common import make_learner, quiet_fit
 from warmup_plugins import WarmupSchedule
-from warmup_plugins.fastai import SchedDecay, SchedWarmup, SchedWarmupSchedule, WarmupCallback
+from warmup_plugins.fastai import SchedDecay, SchedWarmup, SchedWarmupDecay, WarmupCallback
 
 positions = st.floats(0, 1)
 factors = st.floats(0.001, 1)
@@ -39,8 +39,8 @@ def test_decay_shape_is_the_cores(pos, end, peak, kind):
 
 @given(pos=positions, base=values)
 def test_a_whole_schedule_maps_pos_to_pos_times_total(pos, base):
-    assert SchedWarmupSchedule(SCHED, base)(pos) == base * SCHED(pos * 16)
-    assert SchedWarmupSchedule(SCHED, base, total=8)(pos) == base * SCHED(pos * 8)
+    assert SchedWarmupDecay(SCHED, base)(pos) == base * SCHED(pos * 16)
+    assert SchedWarmupDecay(SCHED, base, total=8)(pos) == base * SCHED(pos * 8)
 
 
 def test_per_group_values_and_the_end_points():
@@ -48,11 +48,11 @@ def test_per_group_values_and_the_end_points():
     np.testing.assert_allclose(SchedWarmup(lo, hi, "cosine")(0.5), (lo + hi) / 2, rtol=1e-15)
     np.testing.assert_array_equal(SchedWarmup(lo, hi, "constant")(1.0), hi)
     np.testing.assert_array_equal(SchedDecay(hi, lo)(1.5), lo)
-    np.testing.assert_array_equal(SchedWarmupSchedule(SCHED, [1.0, 2.0])(0.25), [1.0, 2.0])
+    np.testing.assert_array_equal(SchedWarmupDecay(SCHED, [1.0, 2.0])(0.25), [1.0, 2.0])
 
 
 def test_they_pickle():
-    for annealer in (SchedWarmup(0.01, 0.1, "exponential"), SchedDecay(0.1, 0.0, "tanh"), SchedWarmupSchedule(SCHED)):
+    for annealer in (SchedWarmup(0.01, 0.1, "exponential"), SchedDecay(0.1, 0.0, "tanh"), SchedWarmupDecay(SCHED)):
         copy = pickle.loads(pickle.dumps(annealer))
         assert [copy(p) for p in (0.0, 0.3, 0.99, 1.0)] == [annealer(p) for p in (0.0, 0.3, 0.99, 1.0)]
 
@@ -66,7 +66,7 @@ def test_inside_combine_scheds_they_rebuild_fit_one_cycle():
 
 def test_in_param_scheduler_they_follow_the_callback():
     """fastai's position drifts from k / N in the last bits; the values agree to 1e-12, not bit for bit."""
-    scheds = {"lr": SchedWarmupSchedule(SCHED, 0.1), "mom": SchedWarmup(0.95, 0.85, "cosine")}
+    scheds = {"lr": SchedWarmupDecay(SCHED, 0.1), "mom": SchedWarmup(0.95, 0.85, "cosine")}
     via_positions = quiet_fit(make_learner(cbs=[ParamScheduler(scheds)]), 2)
     via_index = quiet_fit(make_learner(cbs=[WarmupCallback(SCHED)]), 2)
     np.testing.assert_allclose(via_positions.lrs(), via_index.lrs(), rtol=1e-12)
@@ -76,7 +76,7 @@ def test_in_param_scheduler_they_follow_the_callback():
 
 @pytest.mark.filterwarnings("ignore:load_learner:UserWarning")
 def test_a_learner_with_them_exports(tmp_path):
-    scheds = {"lr": SchedWarmupSchedule(SCHED, 0.1), "mom": SchedDecay(0.95, 0.85, "polynomial", power=2.0)}
+    scheds = {"lr": SchedWarmupDecay(SCHED, 0.1), "mom": SchedDecay(0.95, 0.85, "polynomial", power=2.0)}
     learn = make_learner(cbs=[ParamScheduler(scheds)], path=tmp_path)
     quiet_fit(learn, 2)
     learn.export("export.pkl")
@@ -95,11 +95,11 @@ def test_a_learner_with_them_exports(tmp_path):
         (lambda: SchedDecay(1.0, 0.0, "step"), ValueError, "decay_type must be one of"),
         (lambda: SchedDecay(1.0, 0.0, "tanh", tanh_lb=3, tanh_ub=3), ValueError, "tanh_lb must be < tanh_ub"),
         (lambda: SchedDecay(1.0, 0.0, "polynomial", power=0), ValueError, "power must be in"),
-        (lambda: SchedWarmupSchedule({"warmup_steps": 3}), TypeError, "must be a WarmupSchedule"),
-        (lambda: SchedWarmupSchedule(WarmupSchedule(warmup_steps=3)), ValueError, "total is required"),
-        (lambda: SchedWarmupSchedule(SCHED, total=0), ValueError, "total must be in"),
+        (lambda: SchedWarmupDecay({"warmup_steps": 3}), TypeError, "must be a WarmupSchedule"),
+        (lambda: SchedWarmupDecay(WarmupSchedule(warmup_steps=3)), ValueError, "total is required"),
+        (lambda: SchedWarmupDecay(SCHED, total=0), ValueError, "total must be in"),
         (lambda: SchedWarmup(0.1, 1.0)(-0.1), ValueError, "pos must be a training position >= 0"),
-        (lambda: SchedWarmupSchedule(SCHED)(math.nan), ValueError, "pos must be"),
+        (lambda: SchedWarmupDecay(SCHED)(math.nan), ValueError, "pos must be"),
     ],
 )
 def test_bad_input(make, error, match):
@@ -110,4 +110,11 @@ def test_bad_input(make, error, match):
 def test_a_position_past_the_float_range_holds_the_final_value():
     """Found by the fuzzer: pos * total overflowed to inf, which the schedule refuses as a step."""
     schedule = WarmupSchedule(total_steps=2, decay_type="linear", end_factor=0.25)
-    assert SchedWarmupSchedule(schedule, 2.0, total=1.7976931348623157e308)(2.0) == 2.0 * 0.25
+    assert SchedWarmupDecay(schedule, 2.0, total=1.7976931348623157e308)(2.0) == 2.0 * 0.25
+
+
+def test_the_old_annealer_name_still_imports_with_a_deprecation_warning():
+    import warmup_plugins.fastai as module
+
+    with pytest.warns(DeprecationWarning, match="use SchedWarmupDecay"):
+        assert module.SchedWarmupSchedule is SchedWarmupDecay

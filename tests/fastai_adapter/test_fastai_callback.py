@@ -273,7 +273,7 @@ def test_export_and_load_learner_round_trip(tmp_path):
     learn.export("export.pkl")
     loaded = load_learner(tmp_path / "export.pkl")
     assert loaded.warmup.specs == callback.specs
-    assert loaded.warmup._writers is None
+    assert loaded.warmup._drivers is None
     loaded.dls = dls
     assert quiet_fit(loaded, 3).steps == before
 
@@ -285,7 +285,7 @@ def test_pickles_without_per_fit_state():
     learn.remove_cb(callback)
     copy = pickle.loads(pickle.dumps(callback))
     assert copy.specs == callback.specs and copy.schedules == callback.schedules and copy.hps == callback.hps
-    assert copy._writers is None and copy._fit is None
+    assert copy._drivers is None and copy._fit is None
 
 
 # ---------------------------------------------------------------------------- bad input
@@ -358,3 +358,17 @@ def test_a_hyper_parameter_the_optimizer_lacks():
 def test_bad_arguments_raise_at_construction(kwargs, error, match):
     with pytest.raises(error, match=match):
         WarmupCallback(**kwargs)
+
+
+def test_a_fit_error_names_the_callback_once():
+    """The whole message: the owner's name once, at the front (it read 'WarmupCallback: ... WarmupCallback:')."""
+    learn = make_learner(cbs=[WarmupCallback(warmup_epochs=1)])
+    with pytest.raises(ValueError) as caught:
+        quiet_fit(learn, 3, cbs=[GradientAccumulation(24)])
+    assert str(caught.value) == (  # fastai's own wrapper, then ours
+        "Exception occured in `WarmupCallback` when calling event `before_fit`:\n\t"
+        "WarmupCallback: the 'lr' schedule does not fit this fit call (3 epochs x 8 batches, one update every 3 "
+        "batches = 8 optimizer updates): lengths in epochs need a whole number of optimizer updates per epoch, but "
+        "an epoch of 8 batches with an update every 3 batches has 2.66667; give lengths in updates or as *_pct "
+        "fractions of the fit"
+    )

@@ -33,7 +33,7 @@ import warmup_plugins
 from warmup_plugins import AdaptiveWarmup, TrainingRecord, WarmupSchedule
 from warmup_plugins.core.decays import COOLDOWN_TYPES, DECAY_TYPES
 from warmup_plugins.core.warmups import WARMUP_TYPES
-from warmup_plugins.distributed import global_batch_size, scale_lr
+from warmup_plugins.extensions.distributed import global_batch_size, scale_lr
 from warmup_plugins.torch import WarmupLR, WarmupParam, WithWarmup
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "150"))
@@ -511,7 +511,7 @@ def test_load_state_dict(kind, data):
 
 # ---------------------------------------------------------------------------- fastai
 fastai = pytest.importorskip("fastai")
-from warmup_plugins.fastai import SchedDecay, SchedWarmup, SchedWarmupSchedule, WarmupCallback  # noqa: E402
+from warmup_plugins.fastai import SchedDecay, SchedWarmup, SchedWarmupDecay, WarmupCallback  # noqa: E402
 
 spec_args = st.one_of(
     st.none(), valid_schedules(), schedule_kwargs(), st.lists(schedule_kwargs(), min_size=1, max_size=2), hostile
@@ -563,8 +563,8 @@ def test_fastai_annealers(kind, start, end, data):
         build = lambda: SchedDecay(start, end, shape, **options)  # noqa: E731
     else:
         schedule = data.draw(mostly(valid_schedules()))
-        build = lambda: SchedWarmupSchedule(schedule, start, end if data.draw(st.booleans()) else None)  # noqa: E731
-    name = {"warmup": "SchedWarmup", "decay": "SchedDecay", "schedule": "SchedWarmupSchedule"}[kind]
+        build = lambda: SchedWarmupDecay(schedule, start, end if data.draw(st.booleans()) else None)  # noqa: E731
+    name = {"warmup": "SchedWarmup", "decay": "SchedDecay", "schedule": "SchedWarmupDecay"}[kind]
     annealer, _ = attempt(f"{name}(...)", build)
     if annealer is None:
         return

@@ -9,8 +9,14 @@ import numpy as np
 import pytest
 
 from warmup_plugins import TrainingRecord, WarmupSchedule
-from warmup_plugins.monitoring.plotting import MAX_POINTS, _updates_to_draw
-from warmup_plugins.plotting import describe, plot_record, plot_schedule, smooth
+from warmup_plugins.monitoring.plotting import (
+    MAX_POINTS,
+    _updates_to_draw,
+    describe,
+    plot_record,
+    plot_schedule,
+    smooth,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -132,7 +138,8 @@ def test_bad_plot_arguments_are_clear_errors(tmp_path, call, error, match):
 
 def test_importing_the_package_loads_no_plotting_or_tensorboard():
     code = (
-        "import sys, warmup_plugins, warmup_plugins.plotting, warmup_plugins.tensorboard, warmup_plugins.cli\n"
+        "import sys, warmup_plugins, warmup_plugins.cli\n"
+        "import warmup_plugins.monitoring.plotting, warmup_plugins.monitoring.tensorboard\n"
         "print(sorted(m for m in ('matplotlib', 'tensorboard', 'torch', 'timm', 'fastai') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
@@ -150,7 +157,7 @@ def read_scalars(log_dir):
 
 def test_tensorboard_scalars_are_written_per_update_and_per_epoch(tmp_path):
     pytest.importorskip("tensorboard")
-    from warmup_plugins.tensorboard import write_tensorboard
+    from warmup_plugins.monitoring.tensorboard import write_tensorboard
 
     record = make_record(n=30, epochs=2)
     record.log_update(30, 0.05)  # no loss, no grad norm: skipped, not written as 0
@@ -174,7 +181,7 @@ def test_tensorboard_scalars_are_written_per_update_and_per_epoch(tmp_path):
 
 def test_the_record_writer_writes_only_new_rows(tmp_path):
     pytest.importorskip("tensorboard")
-    from warmup_plugins.tensorboard import RecordWriter
+    from warmup_plugins.monitoring.tensorboard import RecordWriter
 
     record = TrainingRecord()
     with RecordWriter(tmp_path, prefix="run1/") as writer:
@@ -192,7 +199,7 @@ def test_the_record_writer_writes_only_new_rows(tmp_path):
 
 def test_tensorboard_bad_arguments(tmp_path):
     pytest.importorskip("tensorboard")
-    from warmup_plugins.tensorboard import RecordWriter, write_tensorboard
+    from warmup_plugins.monitoring.tensorboard import RecordWriter, write_tensorboard
 
     with pytest.raises(TypeError, match="record must be a TrainingRecord, got list"):
         write_tensorboard([], tmp_path / "tb")
@@ -206,7 +213,7 @@ def test_a_missing_tensorboard_is_a_clear_import_error(tmp_path):
         "import sys\n"
         "sys.modules['tensorboard'] = None\n"
         "from warmup_plugins import TrainingRecord\n"
-        "from warmup_plugins.tensorboard import write_tensorboard\n"
+        "from warmup_plugins.monitoring.tensorboard import write_tensorboard\n"
         "try:\n"
         f"    write_tensorboard(TrainingRecord(), {str(tmp_path / 'tb')!r})\n"
         "except ImportError as error:\n"
@@ -232,3 +239,20 @@ def test_monitor_example_quick(tmp_path):
     png_size(tmp_path / "monitor_warmup.png")
     for name in ("monitor_no_warmup.json", "monitor_warmup.json"):
         assert len(TrainingRecord.load(tmp_path / name)) == 16
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        ("plotting", "monitoring.plotting"),
+        ("tensorboard", "monitoring.tensorboard"),
+        ("distributed", "extensions.distributed"),
+    ],
+)
+def test_an_old_module_path_imports_for_one_release_with_a_deprecation_warning(old, new):
+    import importlib
+
+    sys.modules.pop(f"warmup_plugins.{old}", None)
+    with pytest.warns(DeprecationWarning, match=f"import from warmup_plugins.{new}"):
+        module = importlib.import_module(f"warmup_plugins.{old}")
+    assert module.__all__ == importlib.import_module(f"warmup_plugins.{new}").__all__

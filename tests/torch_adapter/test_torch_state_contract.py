@@ -44,4 +44,4 @@ def test_a_loaded_copy_equals_the_scheduler_in_every_attribute(name):
 def test_writers_differ_when_their_values_do():
     opt = _optimizer()
     a, b = WarmupLR(opt, warmup_steps=4), WarmupLR(opt, warmup_steps=5)
-    assert a._writer == a._writer and a._writer != b._writer
+    assert a._driver == a._driver and a._driver != b._driver

@@ -1,0 +1,217 @@
+"""The torch side of the seam: reading and writing the values of torch param groups.
+
+* :func:`read_value` reads one hyper-parameter of a group as a float (``betas[0]`` for ``'beta1'``).
+* :class:`GroupWriter` writes ``base * f(k)`` into the groups: floats assigned, Tensors filled in place
+  (so ``torch.compile`` does not recompile), ``betas`` pairs rebuilt, fastcore's ``L`` (fastai's
+  ``hypers``) read through its list.
+* :func:`torch_scheduler` checks a wrapped torch scheduler's saved state before any of it is applied.
+
+The framework-neutral part (the formula, the adaptive warmup, the record, the state codec) is
+:class:`warmup_plugins._seam.Driver`; an adapter for a framework without torch writes its own writer.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import warnings
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import torch
+
+from ._seam import Decoder, Schedules, Writer
+from .core import _checks
+
+__all__ = ["GroupWriter", "read_value", "torch_scheduler"]
+
+
+def read_value(group: Mapping[str, Any], key: str, index: int) -> float:
+    """``group[key]`` as a float (``betas[0]`` for ``key='beta1'``), or a clear error.
+
+    A Tensor value must be a one-element floating-point Tensor: an integer one would truncate every
+    scheduled value when filled in place.
+    """
+    if key == "beta1":
+        betas = group.get("betas")
+        if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+            raise KeyError(f"param_groups[{index}] has no 'betas' pair for beta1 (got {betas!r})")
+        value = betas[0]
+    elif key not in group:
+        raise KeyError(f"param_groups[{index}] has no {key!r} (its keys: {sorted(k for k in group if k != 'params')})")
+    else:
+        value = group[key]
+    if isinstance(value, torch.Tensor):
+        if value.numel() != 1:
+            raise ValueError(f"param_groups[{index}][{key!r}] must be a scalar Tensor, got shape {tuple(value.shape)}")
+        if not value.is_floating_point():
+            raise TypeError(
+                f"param_groups[{index}][{key!r}] is a {value.dtype} Tensor: scheduled values written into it would "
+                f"be truncated; use a floating-point Tensor (torch.tensor({value.item()}.0))"
+            )
+        value = value.item()
+    return float(_checks.number(f"param_groups[{index}][{key!r}]", value, low=0))
+
+
+def _current(group: Mapping[str, Any], key: str) -> Any:
+    return group.get("betas", (None,))[0] if key == "beta1" else group.get(key)
+
+
+class GroupWriter(Writer):
+    """:class:`~warmup_plugins._seam.Writer` for torch param groups (or fastai's ``hypers``).
+
+    The groups are read from ``getattr(source, attribute)`` at every write (torch's
+    ``optimizer.param_groups``, fastai's ``opt.hypers``), since loading an optimizer's state
+    replaces that list; a group added later is refused at the next write, not left unscheduled.
+    """
+
+    __slots__ = ("_into", "attribute", "key", "source")
+
+    def __init__(
+        self, source: Any, key: str, bases: Sequence[float], schedules: Schedules, attribute: str = "param_groups"
+    ) -> None:
+        super().__init__(bases, schedules)
+        groups = getattr(source, attribute)
+        if len(bases) != len(groups) or len(schedules) != len(groups):
+            raise ValueError(f"got {len(bases)} base values and {len(schedules)} schedules for {len(groups)} groups")
+        for i, (group, base, schedule) in enumerate(zip(groups, bases, schedules)):
+            current = _current(group, key)
+            limit = torch.finfo(current.dtype).max if isinstance(current, torch.Tensor) else sys.float_info.max
+            if base * schedule.max_factor > limit:
+                raise ValueError(
+                    f"param_groups[{i}]: the base {key} {base:g} times the schedule's largest factor "
+                    f"{schedule.max_factor:g} exceeds {limit:g}, the largest value the group's {key!r} can hold"
+                )
+        self.source, self.attribute, self.key = source, attribute, key
+        self._into: object = None  # the group list ``last`` was written into
+
+    def __eq__(self, other: object) -> bool:
+        """Same groups (the same source object), key, bases, schedules and last values (torch's state-dict check
+        compares every attribute of a scheduler and of one loaded from its state)."""
+        if not isinstance(other, GroupWriter):
+            return NotImplemented
+        mine = (self.attribute, self.key, self.bases, self.schedules, self.last)
+        return self.source is other.source and mine == (
+            other.attribute,
+            other.key,
+            other.bases,
+            other.schedules,
+            other.last,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, compared by value
+
+    @property
+    def groups(self) -> list[dict[str, Any]]:
+        groups = getattr(self.source, self.attribute)
+        return groups if groups.__class__ is list else groups.items  # fastcore's L (fastai's hypers) keeps a list
+
+    def holds_last(self) -> bool:
+        """True while the groups still hold exactly the values this writer last wrote: the optimizer's state was
+        not loaded since (that replaces the group list) and no other scheduler wrote (a float value is still the
+        very object written; a Tensor one still equal to it)."""
+        groups = self.groups
+        if not self.last or groups is not self._into or len(groups) != len(self.last):
+            return False
+        for group, value in zip(groups, self.last):
+            current = _current(group, self.key)
+            if isinstance(current, torch.Tensor):
+                if current.item() != torch.tensor(value, dtype=current.dtype).item():
+                    return False
+            elif current is not value:
+                return False
+        return True
+
+    def check_groups(self) -> None:
+        """Refuse a param group added after the writer was built (torch's schedulers refuse it too)."""
+        if len(self.groups) != len(self.bases):
+            raise ValueError(
+                f"the optimizer has {len(self.groups)} param groups but this scheduler was built for "
+                f"{len(self.bases)}; a group added with add_param_group after the scheduler is not scheduled: "
+                "build the scheduler after adding every group"
+            )
+
+    def write_values(self, values: Sequence[float]) -> None:
+        """Write ``values`` (one per group): floats assigned, Tensors filled in place (keeping their identity)."""
+        groups = getattr(self.source, self.attribute)
+        if groups.__class__ is not list:
+            groups = groups.items
+        key = self.key
+        if len(groups) != len(values):
+            self.check_groups()
+        if key == "beta1":
+            for group, value in zip(groups, values):
+                betas = group["betas"]
+                if isinstance(betas[0], torch.Tensor):
+                    betas[0].fill_(value)
+                else:
+                    group["betas"] = (value, *betas[1:])
+        else:
+            for group, value in zip(groups, values):
+                current = group[key]
+                if current.__class__ is float or not isinstance(current, torch.Tensor):  # float first: cheaper
+                    group[key] = value
+                else:
+                    current.fill_(value)
+        self.last, self._into = values, groups  # type: ignore[assignment]
+
+    def with_schedules(self, schedules: Schedules, bases: Sequence[float] | None = None) -> GroupWriter:
+        """A writer for the same groups with new schedules (and bases), checked as a new one is."""
+        bases = self.bases if bases is None else bases
+        return GroupWriter(self.source, self.key, bases, schedules, self.attribute)
+
+
+# ---------------------------------------------------------------------------- a wrapped torch scheduler's state
+def torch_scheduler(scheduler: Any) -> Decoder:
+    """A wrapped torch scheduler's saved state, checked by loading it into the scheduler itself and putting its
+    own state back, whatever happens (public API only).
+
+    The keys must be the scheduler's own (a state of another scheduler is refused), the scheduler must accept
+    it (``ReduceLROnPlateau`` checks its ``mode``), and the LRs it gives must be finite (``gamma=nan``) and
+    computable (``step_size=0`` divides by zero): all before anything is applied.
+    """
+
+    def decode_scheduler(key: str, state: object) -> dict[str, Any]:
+        name = type(scheduler).__name__
+        if not isinstance(state, Mapping):
+            raise TypeError(f"the wrapped {name}'s state must be a dict, got {type(state).__name__}")
+        own = scheduler.state_dict()
+        if set(state) != set(own):
+            missing, extra = sorted(set(own) - set(state)), sorted(set(state) - set(own))
+            raise KeyError(f"not a state of the wrapped {name}: missing keys {missing}, unexpected keys {extra}")
+        nan = sorted(k for k, v in state.items() if any(_is_nan(x) for x in (v if isinstance(v, list) else [v])))
+        if nan:
+            raise ValueError(f"the wrapped {name}'s state holds NaN in {nan}")
+        own = copy.deepcopy(own)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # get_lr outside step() warns
+                scheduler.load_state_dict(copy.deepcopy(dict(state)))
+                lrs = _next_lrs(scheduler)
+        except Exception as error:  # whatever the wrapped scheduler raises on its own state
+            raise ValueError(f"the wrapped {name}'s state is invalid: {type(error).__name__}: {error}") from None
+        finally:
+            scheduler.load_state_dict(own)
+        bad = [v for v in lrs if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0)]
+        if bad:
+            raise ValueError(f"it would set the learning rates {lrs}; every one must be a finite number >= 0")
+        return dict(state)
+
+    return decode_scheduler
+
+
+def _is_nan(value: object) -> bool:
+    return isinstance(value, float) and math.isnan(value)
+
+
+def _next_lrs(scheduler: Any) -> list[float]:
+    """The LRs a loaded scheduler computes next (for ``ReduceLROnPlateau``, those of its next reduction), or none
+    if it has no formula of its own (``SequentialLR``, ``ChainedScheduler``). Nothing is written."""
+    groups = scheduler.optimizer.param_groups
+    if isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau):
+        return [max(float(g["lr"]) * float(scheduler.factor), float(m)) for g, m in zip(groups, scheduler.min_lrs)]
+    try:
+        return [float(v) for v in scheduler.get_lr()]
+    except NotImplementedError:
+        return []
