@@ -28,6 +28,7 @@ from ._seam import number as position
 from ._seam import numbers as floats
 from ._seam import optional as or_none
 from .core import _checks, restarts
+from .core.choices import PLAIN_WARMUPS
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 
@@ -325,6 +326,7 @@ def _check_factory_args(a: dict[str, Any]) -> None:
     """timm's arguments, checked under the names the caller used, before anything is converted."""
     n, integer = _checks.number, _checks.integer
     _checks.choice("sched", a["sched"], SCHED_NAMES)
+    _checks.choice("warmup_type", a["warmup_type"], PLAIN_WARMUPS)
     for name in ("step_on_epochs", "warmup_prefix", "decay_after_warmup", "multistep_torch_milestones"):
         _checks.boolean(name, a[name])
     n("num_epochs", a["num_epochs"], low=0, low_open=True)
@@ -523,7 +525,8 @@ def create_scheduler_v2(
 
     New keyword-only options (the defaults reproduce timm to 1e-9 relative):
 
-    * ``warmup_type``: ``'linear'`` (timm's), ``'exponential'``, ``'cosine'`` or ``'constant'``.
+    * ``warmup_type``: ``'linear'`` (timm's) or another of the core's warmup shapes without options of
+      their own (:data:`~warmup_plugins.core.choices.PLAIN_WARMUPS`: ``'exponential'``, ``'cosine'``, ...).
     * ``sched='linear'`` / ``'exponential'``: decays timm lacks (to ``min_lr``; exponential needs
       ``min_lr > 0``); ``'linear'`` takes the cycle options like cosine.
     * ``decay_after_warmup=True``: with ``warmup_prefix=False`` timm overlaps the warmup with the
@@ -609,7 +612,7 @@ def add_scheduler_args(parser: Any) -> Any:
     group.add_argument(
         "--warmup-type",
         default="linear",
-        choices=("linear", "exponential", "cosine", "constant"),
+        choices=PLAIN_WARMUPS,
         help="warmup shape (default: linear, timm's)",
     )
     group.add_argument(
