@@ -1,6 +1,8 @@
 """warmup_plugins.timm.WarmupScheduler in a timm-style training loop."""
 
 import argparse
+import dataclasses
+import inspect
 import io
 import math
 import subprocess
@@ -17,6 +19,7 @@ from warmup_plugins.core.choices import PLAIN_WARMUPS
 from warmup_plugins.timm import (
     SCHED_NAMES,
     WarmupScheduler,
+    _FactoryArgs,
     add_scheduler_args,
     create_scheduler,
     create_scheduler_v2,
@@ -240,6 +243,15 @@ def test_warmup_types_come_from_the_core_table():
         with pytest.raises(ValueError, match=f"warmup_type must be one of 'linear'.*; got {bad!r}") as info:
             create_scheduler_v2(sgd(), num_epochs=10, warmup_epochs=epochs, warmup_type=bad)
         assert "radam'," not in str(info.value) and "warmup_beta2" not in str(info.value)
+
+
+def test_the_factory_reads_its_arguments_from_one_frozen_record():
+    """Issue 20 part 3: a named, frozen record (was a ``dict(locals())`` bag): every argument but the optimizer,
+    with the signature's names, types and order, so a new argument cannot be left out of the checks' view."""
+    fields = dataclasses.fields(_FactoryArgs)
+    parameters = list(inspect.signature(create_scheduler_v2).parameters.values())[1:]
+    assert [(f.name, f.type) for f in fields] == [(p.name, p.annotation) for p in parameters]
+    assert _FactoryArgs.__dataclass_params__.frozen
 
 
 def test_unknown_sched_lists_the_valid_names():
