@@ -29,21 +29,14 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from . import __version__
-from .core.decays import COOLDOWN_TYPES, DECAY_TYPES
+from .core import _checks
 from .core.schedule import EPOCH_LENGTHS, WarmupSchedule
-from .core.warmups import WARMUP_TYPES
-from .extensions.untuned import UNTUNED_TYPES, _resolve_untuned
+from .extensions.untuned import ADAPTER_CHOICES, UNTUNED_TYPES, _resolve_untuned
 from .monitoring.diagnosis import DiagnoseOptions, diagnose
 from .monitoring.record import TrainingRecord
 
 PROG = "warmup-plugins"
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_USAGE = 0, 1, 2
-_CHOICES = {  # the values the CLI accepts, named in each field's help (untuned: the CLI resolves them with --beta2)
-    "warmup_type": (*WARMUP_TYPES, *UNTUNED_TYPES),
-    "decay_type": DECAY_TYPES,
-    "cooldown_type": COOLDOWN_TYPES,
-    "warmup_end": ("peak", "decay"),
-}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -69,10 +62,25 @@ def _number(text: str) -> int | float:
     return value
 
 
+@dataclasses.dataclass(frozen=True)
+class _OneOf:
+    """An option's ``type=``: the value if it is one of ``choices``, else an error listing them with a close
+    match (argparse's own ``choices=`` check, which follows, names no close match)."""
+
+    name: str
+    choices: tuple[str, ...]
+
+    def __call__(self, text: str) -> str:
+        try:
+            return _checks.choice(self.name, text, self.choices)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def _field_help(field: dataclasses.Field[Any]) -> str:
     """A schedule field's ``--help`` text: its ``metadata['help']``, then the accepted values it does not name."""
     text = field.metadata["help"].replace("%", "%%")
-    choices = _CHOICES.get(field.name, ())
+    choices = ADAPTER_CHOICES.get(field.name, ())
     missing = [c for c in choices if not re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)]
     if missing:
         text = text.rstrip(".") + f"; {'also' if len(missing) < len(choices) else 'one of'} {', '.join(missing)}"
@@ -97,6 +105,8 @@ def _add_typed(group: Any, name: str, annotation: str, help: str) -> None:
         kwargs["action"] = argparse.BooleanOptionalAction
     elif kind == "str":
         kwargs["metavar"] = "NAME"
+        if name in ADAPTER_CHOICES:
+            kwargs.update(type=_OneOf(name, ADAPTER_CHOICES[name]), choices=ADAPTER_CHOICES[name])
     elif kind in ("float", "int"):
         kwargs["type"] = _number if kind == "float" else int
         kwargs["metavar"] = "N"

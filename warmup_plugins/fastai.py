@@ -45,12 +45,12 @@ from fastcore.foundation import L
 from ._param_groups import GroupWriter, read_value
 from ._seam import Driver, Schedules, per_group, shared
 from .core import _checks, decays, warmups
-from .core.decays import ANNEALING_TYPES, COOLDOWN_TYPES, DECAY_TYPES
+from .core.choices import PLAIN_WARMUPS
+from .core.decays import ANNEALING_TYPES
 from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
-from .core.warmups import WARMUP_TYPES
 from .extensions.adaptive import AdaptiveWarmup, _claim_adaptive
-from .extensions.untuned import UNTUNED_TYPES, _resolve_untuned
+from .extensions.untuned import ADAPTER_CHOICES, _resolve_untuned
 from .monitoring.record import TrainingRecord
 
 __all__ = [
@@ -65,7 +65,6 @@ __all__ = [
 _OWNER = "WarmupCallback"
 _ADAPTIVE_KEY = "warmup_plugins_adaptive"  # where the adaptive warmup's state rides in the optimizer's state
 _FIELDS = frozenset(WarmupSchedule.help())
-_CHOICES = {"warmup_type": WARMUP_TYPES + UNTUNED_TYPES, "decay_type": DECAY_TYPES, "cooldown_type": COOLDOWN_TYPES}
 Spec = WarmupSchedule | Mapping[str, Any]
 
 
@@ -184,7 +183,7 @@ def _check_kwargs(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
         check_forms(kwargs)
     except TypeError as error:
         raise TypeError(f"{_OWNER}: {error} (the {name} schedule)") from None
-    for field, choices in _CHOICES.items():
+    for field, choices in ADAPTER_CHOICES.items():
         if kwargs.get(field) is not None:
             _checks.choice(field, kwargs[field], choices)
     return kwargs
@@ -564,7 +563,7 @@ class SchedWarmup:
         self, start: float | Sequence[float], end: float | Sequence[float], warmup_type: str = "linear"
     ) -> None:
         self.start, self.end = _hyper_value("start", start), _hyper_value("end", end)
-        self.warmup_type = _checks.choice("warmup_type", warmup_type, tuple(warmups.WARMUPS))
+        self.warmup_type = _checks.choice("warmup_type", warmup_type, PLAIN_WARMUPS)
         positive = np.all(np.asarray(self.start) > 0) and np.all(np.asarray(self.end) > 0)
         if self.warmup_type == "exponential" and not positive:
             raise ValueError("warmup_type='exponential' needs start > 0 and end > 0")

@@ -9,6 +9,7 @@ matching call moves the LR, exactly as in timm.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -28,6 +29,7 @@ from ._seam import number as position
 from ._seam import numbers as floats
 from ._seam import optional as or_none
 from .core import _checks, restarts
+from .core.choices import PLAIN_WARMUPS
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 
@@ -321,53 +323,90 @@ def _drop_lrs(state: dict[str, Any]) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------- the drop-in factory
-def _check_factory_args(a: dict[str, Any]) -> None:
+@dataclasses.dataclass(frozen=True)
+class _FactoryArgs:
+    """:func:`create_scheduler_v2`'s arguments as the caller passed them (``decay_epochs`` filled with timm's
+    default), so the checks and the per-``sched`` option builders read them by name."""
+
+    sched: str
+    num_epochs: int
+    decay_epochs: float | None
+    decay_milestones: Sequence[int]
+    cooldown_epochs: int
+    patience_epochs: int
+    decay_rate: float
+    min_lr: float
+    warmup_lr: float
+    warmup_epochs: int
+    warmup_prefix: bool
+    noise: float | Sequence[float] | None
+    noise_pct: float
+    noise_std: float
+    noise_seed: int
+    cycle_mul: float
+    cycle_decay: float
+    cycle_limit: int
+    k_decay: float
+    decay_fn: str | None
+    stable_timescale: float | None
+    plateau_mode: str
+    step_on_epochs: bool
+    updates_per_epoch: int
+    warmup_type: str
+    decay_after_warmup: bool
+    multistep_torch_milestones: bool
+
+
+def _check_factory_args(a: _FactoryArgs) -> None:
     """timm's arguments, checked under the names the caller used, before anything is converted."""
     n, integer = _checks.number, _checks.integer
-    _checks.choice("sched", a["sched"], SCHED_NAMES)
-    for name in ("step_on_epochs", "warmup_prefix", "decay_after_warmup", "multistep_torch_milestones"):
-        _checks.boolean(name, a[name])
-    n("num_epochs", a["num_epochs"], low=0, low_open=True)
-    n("warmup_epochs", a["warmup_epochs"], low=0)
-    n("cooldown_epochs", a["cooldown_epochs"], low=0)
-    n("warmup_lr", a["warmup_lr"], low=0)
-    n("min_lr", a["min_lr"], low=0)
-    n("cycle_mul", a["cycle_mul"], low=1)
-    n("cycle_decay", a["cycle_decay"], low=0, low_open=True)
-    integer("cycle_limit", a["cycle_limit"], low=1)
-    n("k_decay", a["k_decay"], low=0, low_open=True)
-    if a["decay_epochs"] is not None:
-        n("decay_epochs", a["decay_epochs"], low=0, low_open=True)
-    if a["stable_timescale"] is not None:
-        n("stable_timescale", a["stable_timescale"], low=0, low_open=True)
-    if a["sched"] in ("step", "multistep", "plateau"):
-        n("decay_rate", a["decay_rate"], low=0, high=1, low_open=True)
-    elif a["sched"] == "poly":
-        n("decay_rate", a["decay_rate"], low=0, low_open=True)
-    if a["sched"] == "multistep":
-        _checks.numbers_nondecreasing("decay_milestones", a["decay_milestones"], low=0)
-    if not a["step_on_epochs"]:
-        integer("updates_per_epoch", a["updates_per_epoch"], low=1)
+    _checks.choice("sched", a.sched, SCHED_NAMES)
+    _checks.choice("warmup_type", a.warmup_type, PLAIN_WARMUPS)
+    _checks.boolean("step_on_epochs", a.step_on_epochs)
+    _checks.boolean("warmup_prefix", a.warmup_prefix)
+    _checks.boolean("decay_after_warmup", a.decay_after_warmup)
+    _checks.boolean("multistep_torch_milestones", a.multistep_torch_milestones)
+    n("num_epochs", a.num_epochs, low=0, low_open=True)
+    n("warmup_epochs", a.warmup_epochs, low=0)
+    n("cooldown_epochs", a.cooldown_epochs, low=0)
+    n("warmup_lr", a.warmup_lr, low=0)
+    n("min_lr", a.min_lr, low=0)
+    n("cycle_mul", a.cycle_mul, low=1)
+    n("cycle_decay", a.cycle_decay, low=0, low_open=True)
+    integer("cycle_limit", a.cycle_limit, low=1)
+    n("k_decay", a.k_decay, low=0, low_open=True)
+    if a.decay_epochs is not None:
+        n("decay_epochs", a.decay_epochs, low=0, low_open=True)
+    if a.stable_timescale is not None:
+        n("stable_timescale", a.stable_timescale, low=0, low_open=True)
+    if a.sched in ("step", "multistep", "plateau"):
+        n("decay_rate", a.decay_rate, low=0, high=1, low_open=True)
+    elif a.sched == "poly":
+        n("decay_rate", a.decay_rate, low=0, low_open=True)
+    if a.sched == "multistep":
+        _checks.numbers_nondecreasing("decay_milestones", a.decay_milestones, low=0)
+    if not a.step_on_epochs:
+        integer("updates_per_epoch", a.updates_per_epoch, low=1)
 
 
-def _check_warmup_fits(a: dict[str, Any], options: dict[str, Any]) -> None:
+def _check_warmup_fits(a: _FactoryArgs, options: dict[str, Any]) -> None:
     """A warmup longer than the run, refused under the caller's argument names and values."""
     total = options.get("total_steps")
     if total is None or options["warmup_steps"] <= total:
         return
-    unit = "" if a["step_on_epochs"] else f" with updates_per_epoch={a['updates_per_epoch']} and step_on_epochs=False"
-    after = ", decay_after_warmup=True" if a["decay_after_warmup"] else ""
-    units = "epochs" if a["step_on_epochs"] else "updates"
+    unit = "" if a.step_on_epochs else f" with updates_per_epoch={a.updates_per_epoch} and step_on_epochs=False"
+    after = ", decay_after_warmup=True" if a.decay_after_warmup else ""
+    units = "epochs" if a.step_on_epochs else "updates"
     raise ValueError(
-        f"warmup_epochs={a['warmup_epochs']} is longer than the run, num_epochs={a['num_epochs']}{after}{unit} "
+        f"warmup_epochs={a.warmup_epochs} is longer than the run, num_epochs={a.num_epochs}{after}{unit} "
         f"({options['warmup_steps']:g} warmup {units} of {total:g}); use warmup_epochs <= num_epochs, or "
         "warmup_prefix=True to put the warmup in front of the num_epochs"
     )
 
 
-def _in_t_units(value: float | None, a: dict[str, Any]) -> float | None:
+def _in_t_units(value: float | None, a: _FactoryArgs) -> float | None:
     """A length in epochs as a length in ``t`` units: epochs, or updates when stepping per update."""
-    return value if value is None or a["step_on_epochs"] else value * a["updates_per_epoch"]
+    return value if value is None or a.step_on_epochs else value * a.updates_per_epoch
 
 
 def _noise_range(noise: float | Sequence[float] | None, t_initial: float) -> float | list[float] | None:
@@ -380,75 +419,73 @@ def _noise_range(noise: float | Sequence[float] | None, t_initial: float) -> flo
     return noise * t_initial
 
 
-def _cyclic(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+def _cyclic(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
     """cosine, tanh, poly, linear: one decay over the span, or timm's restart cycles."""
-    sched, prefix, span, lead = a["sched"], t["prefix"], t["span"], t["lead"]
+    sched, prefix, span, lead = a.sched, t["prefix"], t["span"], t["lead"]
     options: dict[str, Any] = {
         "decay_type": {"poly": "polynomial"}.get(sched, sched),
         "warmup_prefix": prefix,
         "warmup_end": "decay" if sched == "tanh" and not prefix else "peak",
-        "total_steps": lead + restarts.cycle_start(a["cycle_limit"], span, a["cycle_mul"]),
+        "total_steps": lead + restarts.cycle_start(a.cycle_limit, span, a.cycle_mul),
     }
-    if a["cycle_limit"] != 1 or a["cycle_mul"] != 1:  # one plain cycle is the decay over the span
-        options.update(
-            cycle_steps=span, cycle_mul=a["cycle_mul"], cycle_decay=a["cycle_decay"], cycle_limit=a["cycle_limit"]
-        )
+    if a.cycle_limit != 1 or a.cycle_mul != 1:  # one plain cycle is the decay over the span
+        options.update(cycle_steps=span, cycle_mul=a.cycle_mul, cycle_decay=a.cycle_decay, cycle_limit=a.cycle_limit)
     if sched in ("cosine", "poly"):
-        options["k_decay"] = a["k_decay"]
+        options["k_decay"] = a.k_decay
     if sched == "poly":
-        options["power"] = a["decay_rate"]
+        options["power"] = a.decay_rate
     return options
 
 
-def _exponential(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
-    if not a["min_lr"] > 0:
-        raise ValueError(f"sched='exponential' decays to min_lr, which must be > 0 (got {a['min_lr']})")
+def _exponential(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+    if not a.min_lr > 0:
+        raise ValueError(f"sched='exponential' decays to min_lr, which must be > 0 (got {a.min_lr})")
     return {"decay_type": "exponential", "warmup_prefix": t["prefix"], "total_steps": t["lead"] + t["span"]}
 
 
-def _step(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
-    return {"decay_type": "step", "step_size": t["decay"], "gamma": a["decay_rate"], "warmup_prefix": t["prefix"]}
+def _step(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+    return {"decay_type": "step", "step_size": t["decay"], "gamma": a.decay_rate, "warmup_prefix": t["prefix"]}
 
 
-def _constant(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+def _constant(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
     return {"warmup_prefix": t["prefix"]}
 
 
-def _multistep(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+def _multistep(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
     """timm decays one step before each milestone (``bisect_right(milestones, t + 1)``), torch at it."""
-    shift = (t["warmup"] if a["warmup_prefix"] else 0) - (0 if a["multistep_torch_milestones"] else 1)
-    milestones = [_in_t_units(m, a) for m in a["decay_milestones"]]
+    shift = (t["warmup"] if a.warmup_prefix else 0) - (0 if a.multistep_torch_milestones else 1)
+    milestones = [_in_t_units(m, a) for m in a.decay_milestones]
     return {
         "decay_type": "multistep",
-        "gamma": a["decay_rate"],
+        "gamma": a.decay_rate,
         "warmup_prefix": False,  # milestones are absolute in the core: the shift above places them
         "milestones": [max(0, m + shift) for m in milestones],
     }
 
 
-def _wsd(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
+def _wsd(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
     """wsd and rsqrt: always a prefix warmup; stable (+ decay) within ``num_epochs`` unless warmup_prefix."""
-    sched, stable = a["sched"], t["t_sched"]
-    decay = a["decay_epochs"] * stable if 0 < a["decay_epochs"] < 1 else t["decay"]
+    sched, stable = a.sched, t["t_sched"]
+    decay = a.decay_epochs * stable if 0 < a.decay_epochs < 1 else t["decay"]
     decay = round(decay)
     if not 0 < decay <= stable:
         raise ValueError(
-            f"{sched} schedule requires 0 < decay_epochs <= epochs{'' if a['warmup_prefix'] else ' - warmup_epochs'}, "
+            f"{sched} schedule requires 0 < decay_epochs <= epochs{'' if a.warmup_prefix else ' - warmup_epochs'}, "
             f"got decay {decay} and stable + decay length {stable}."
         )
     options = {
         "decay_type": "inverse_sqrt" if sched == "rsqrt" else "wsd",
         "total_steps": t["warmup"] + stable,
         "cooldown_steps": decay,
-        "cooldown_type": a["decay_fn"] or ("linear" if sched == "rsqrt" else "1-sqrt"),
+        "cooldown_type": a.decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
     }
     if sched == "rsqrt":
-        options["timescale"] = _in_t_units(a["stable_timescale"], a)
+        options["timescale"] = _in_t_units(a.stable_timescale, a)
     return options
 
 
-def _plateau(a: dict[str, Any], t: dict[str, Any]) -> dict[str, Any]:
-    if not a["step_on_epochs"]:
+def _plateau(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+    if not a.step_on_epochs:
         raise ValueError("sched='plateau' only supports stepping per epoch (step_on_epochs=True)")
     return {}
 
@@ -466,25 +503,25 @@ _SCHED_OPTIONS = {
 _USES_MIN_LR = (*_CYCLIC, "exponential", "wsd", "rsqrt")
 
 
-def _group_schedules(bases: list[float], a: dict[str, Any], options: dict[str, Any]) -> tuple[WarmupSchedule, ...]:
+def _group_schedules(bases: list[float], a: _FactoryArgs, options: dict[str, Any]) -> tuple[WarmupSchedule, ...]:
     """One schedule per group: timm's warmup_lr and min_lr are absolute LRs, the core's start and end
     factors are relative to each group's base LR (schedules are shared between groups of one base)."""
-    warmup, min_lr = options["warmup_steps"] > 0, a["min_lr"] if a["sched"] in _USES_MIN_LR else None
+    warmup, min_lr = options["warmup_steps"] > 0, a.min_lr if a.sched in _USES_MIN_LR else None
     built: dict[float, WarmupSchedule] = {}
     for i, base in enumerate(bases):
         if base in built:
             continue
         if base == 0:  # a frozen group: timm gives it 0 unless it warms up from warmup_lr or decays to min_lr
-            if (warmup and a["warmup_lr"] > 0) or (min_lr or 0) > 0:
+            if (warmup and a.warmup_lr > 0) or (min_lr or 0) > 0:
                 raise ValueError(
                     f"param_groups[{i}] has lr 0 (a frozen group), which timm would warm up from warmup_lr="
-                    f"{a['warmup_lr']} or decay to min_lr={a['min_lr']}, LRs of no base * factor schedule; "
+                    f"{a.warmup_lr} or decay to min_lr={a.min_lr}, LRs of no base * factor schedule; "
                     "give it lr > 0, or use warmup_lr=0 and min_lr=0"
                 )
             built[base] = WarmupSchedule(**options, **({} if min_lr is None else {"end_factor": 0.0}))
             continue
         end = {} if min_lr is None else {"end_factor": min_lr / base}
-        built[base] = WarmupSchedule(start_factor=a["warmup_lr"] / base, **options, **end)
+        built[base] = WarmupSchedule(start_factor=a.warmup_lr / base, **options, **end)
     return tuple(built[b] for b in bases)
 
 
@@ -523,7 +560,8 @@ def create_scheduler_v2(
 
     New keyword-only options (the defaults reproduce timm to 1e-9 relative):
 
-    * ``warmup_type``: ``'linear'`` (timm's), ``'exponential'``, ``'cosine'`` or ``'constant'``.
+    * ``warmup_type``: ``'linear'`` (timm's) or another of the core's warmup shapes without options of
+      their own (:data:`~warmup_plugins.core.choices.PLAIN_WARMUPS`: ``'exponential'``, ``'cosine'``, ...).
     * ``sched='linear'`` / ``'exponential'``: decays timm lacks (to ``min_lr``; exponential needs
       ``min_lr > 0``); ``'linear'`` takes the cycle options like cosine.
     * ``decay_after_warmup=True``: with ``warmup_prefix=False`` timm overlaps the warmup with the
@@ -537,10 +575,38 @@ def create_scheduler_v2(
     as timm does, because timm's ``train.py`` checks for ``None`` and then leaves the optimizer's LR
     alone. Errors name the argument as passed here.
     """
-    a = dict(locals())
+    a = _FactoryArgs(
+        sched=sched,
+        num_epochs=num_epochs,
+        decay_epochs=decay_epochs,
+        decay_milestones=decay_milestones,
+        cooldown_epochs=cooldown_epochs,
+        patience_epochs=patience_epochs,
+        decay_rate=decay_rate,
+        min_lr=min_lr,
+        warmup_lr=warmup_lr,
+        warmup_epochs=warmup_epochs,
+        warmup_prefix=warmup_prefix,
+        noise=noise,
+        noise_pct=noise_pct,
+        noise_std=noise_std,
+        noise_seed=noise_seed,
+        cycle_mul=cycle_mul,
+        cycle_decay=cycle_decay,
+        cycle_limit=cycle_limit,
+        k_decay=k_decay,
+        decay_fn=decay_fn,
+        stable_timescale=stable_timescale,
+        plateau_mode=plateau_mode,
+        step_on_epochs=step_on_epochs,
+        updates_per_epoch=updates_per_epoch,
+        warmup_type=warmup_type,
+        decay_after_warmup=decay_after_warmup,
+        multistep_torch_milestones=multistep_torch_milestones,
+    )
     _check_factory_args(a)
     if decay_epochs is None:
-        a["decay_epochs"] = 0.2 if sched in ("wsd", "rsqrt") else 90
+        a = dataclasses.replace(a, decay_epochs=0.2 if sched in ("wsd", "rsqrt") else 90)
     if sched == "none":
         return None, num_epochs + (warmup_epochs if warmup_prefix else 0)
     t_initial, warmup_t = _in_t_units(num_epochs, a), _in_t_units(warmup_epochs, a)
@@ -551,7 +617,7 @@ def create_scheduler_v2(
         "prefix": prefix,
         "span": span,  # the decay's length: t_initial after a prefix warmup, or what is left of it
         "lead": warmup_t if prefix else 0,  # where the decay clock starts
-        "decay": _in_t_units(a["decay_epochs"], a),
+        "decay": _in_t_units(a.decay_epochs, a),
         "t_sched": t_initial if warmup_prefix else t_initial - warmup_t,  # wsd/rsqrt's stable + decay
     }
     options = {"warmup_type": warmup_type if warmup_t else "none", "warmup_steps": warmup_t}
@@ -609,7 +675,7 @@ def add_scheduler_args(parser: Any) -> Any:
     group.add_argument(
         "--warmup-type",
         default="linear",
-        choices=("linear", "exponential", "cosine", "constant"),
+        choices=PLAIN_WARMUPS,
         help="warmup shape (default: linear, timm's)",
     )
     group.add_argument(

@@ -349,6 +349,7 @@ def test_a_hyper_parameter_the_optimizer_lacks():
         ({"warmup_pct": 0.1, "warmup_epochs": 1}, TypeError, r"give one of \['warmup_epochs', 'warmup_pct'\]"),
         ({"steps_per_epoch": 10}, TypeError, "derived from the fit"),
         ({"warmup_type": "cosin"}, ValueError, "did you mean 'cosine'"),
+        ({"warmup_end": "middle"}, ValueError, "warmup_end must be one of 'peak', 'decay'"),
         ({"decay_type": 3}, TypeError, "decay_type must be a string"),
         ({"mom": 0.9}, TypeError, "mom must be a WarmupSchedule, a dict"),
         ({"wd": [{"warmup_pct": 0.1}, "x"]}, TypeError, r"wd\[1\] must be"),

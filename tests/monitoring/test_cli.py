@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from warmup_plugins import TrainingRecord, WarmupSchedule
-from warmup_plugins.cli import _field_help, main
+from warmup_plugins.cli import _field_help, build_parser, main
 from warmup_plugins.core import COOLDOWN_TYPES, DECAY_TYPES, WARMUP_TYPES
 from warmup_plugins.core.schedule import EPOCH_LENGTHS
-from warmup_plugins.extensions.untuned import UNTUNED_TYPES
+from warmup_plugins.extensions.untuned import ADAPTER_CHOICES, UNTUNED_TYPES
 from warmup_plugins.monitoring.diagnosis import DiagnoseOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,7 +154,9 @@ def test_show_defaults_epochs_and_untuned(capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
+        (("show", "--decay-type", "cosin"), "argument --decay-type: decay_type must be one of 'constant', "),
         (("show", "--decay-type", "cosin"), "(did you mean 'cosine'?)"),
+        (("show", "--warmup-end", "top"), "argument --warmup-end: warmup_end must be one of 'peak', 'decay'"),
         (("show", "--warmup-steps", "abc"), "argument --warmup-steps: not a number: 'abc'"),
         (("show", "--warmup-steps", "nan"), "argument --warmup-steps: not a finite number: 'nan'"),
         (("show", "--gamma", 0.5), "gamma is not used by decay_type='constant'"),
@@ -329,6 +331,14 @@ def test_schedule_help_comes_from_field_metadata_and_names_every_accepted_value(
     warmup_steps, decay_type = dataclasses.fields(Fields)
     assert _field_help(warmup_steps) == "updates of warmup, 100%% at W"  # argparse formats help with %
     assert _field_help(decay_type).startswith("constant (default) or cosine; also linear, polynomial, tanh")
+
+
+def test_named_choice_options_take_argparse_choices_from_the_one_table():
+    """Issue 20 part 3: the CLI's accepted names are the shared table (the fastai adapter reads it too), not a copy."""
+    show = build_parser()._subparsers._group_actions[0].choices["show"]
+    named = {a.dest: a.choices for a in show._actions if a.choices is not None}
+    assert named == ADAPTER_CHOICES
+    assert named["warmup_type"] == (*WARMUP_TYPES, *UNTUNED_TYPES) and named["cooldown_type"] == COOLDOWN_TYPES
 
 
 @pytest.mark.parametrize("command", [["show"], ["plot", "--output", "lr.png"]])

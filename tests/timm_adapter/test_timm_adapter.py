@@ -1,6 +1,8 @@
 """warmup_plugins.timm.WarmupScheduler in a timm-style training loop."""
 
 import argparse
+import dataclasses
+import inspect
 import io
 import math
 import subprocess
@@ -13,9 +15,11 @@ pytest.importorskip("timm")
 
 from tests.helpers import batches, tiny_model
 from warmup_plugins import WarmupSchedule
+from warmup_plugins.core.choices import PLAIN_WARMUPS
 from warmup_plugins.timm import (
     SCHED_NAMES,
     WarmupScheduler,
+    _FactoryArgs,
     add_scheduler_args,
     create_scheduler,
     create_scheduler_v2,
@@ -223,6 +227,31 @@ def test_create_scheduler_reads_new_options_from_args():
     plain = argparse.Namespace(sched="cosine", epochs=10, warmup_epochs=3)
     scheduler, _ = create_scheduler(plain, sgd())
     assert scheduler.schedule.warmup_type == "linear" and not scheduler.schedule.warmup_prefix
+
+
+def test_warmup_types_come_from_the_core_table():
+    """Issue 20 part 3: the option and the factory accept the core's option-free shapes (1-sqrt too, which the
+    hand-kept list left out), and the factory refuses the rest naming warmup_type, not an option timm lacks."""
+    parser = argparse.ArgumentParser()
+    group = add_scheduler_args(parser)
+    (option,) = [action for action in group._group_actions if action.dest == "warmup_type"]
+    assert option.choices == PLAIN_WARMUPS and "1-sqrt" in PLAIN_WARMUPS
+    assert parser.parse_args(["--warmup-type", "1-sqrt"]).warmup_type == "1-sqrt"
+    scheduler, _ = create_scheduler_v2(sgd(), num_epochs=10, warmup_epochs=3, warmup_type="1-sqrt")
+    assert scheduler.schedule.warmup_type == "1-sqrt"
+    for bad, epochs in (("radam", 3), ("none", 3), ("cosin", 0)):
+        with pytest.raises(ValueError, match=f"warmup_type must be one of 'linear'.*; got {bad!r}") as info:
+            create_scheduler_v2(sgd(), num_epochs=10, warmup_epochs=epochs, warmup_type=bad)
+        assert "radam'," not in str(info.value) and "warmup_beta2" not in str(info.value)
+
+
+def test_the_factory_reads_its_arguments_from_one_frozen_record():
+    """Issue 20 part 3: a named, frozen record (was a ``dict(locals())`` bag): every argument but the optimizer,
+    with the signature's names, types and order, so a new argument cannot be left out of the checks' view."""
+    fields = dataclasses.fields(_FactoryArgs)
+    parameters = list(inspect.signature(create_scheduler_v2).parameters.values())[1:]
+    assert [(f.name, f.type) for f in fields] == [(p.name, p.annotation) for p in parameters]
+    assert _FactoryArgs.__dataclass_params__.frozen
 
 
 def test_unknown_sched_lists_the_valid_names():

@@ -11,6 +11,7 @@ from typing import Any
 
 from . import _checks
 from ._parts import decay_span
+from .choices import WARMUP_ENDS
 from .decays import DECAY_OPTIONS, FAMILIES, decays_reading
 from .warmups import WARMUP_SHAPES
 
@@ -62,7 +63,7 @@ def _common(f: Fields) -> Fields:
         _checks.reciprocal_fits("start_factor", start, f"for {kind}")
     out["decay_type"] = _checks.choice("decay_type", f["decay_type"], tuple(FAMILIES))
     out["warmup_prefix"] = _checks.boolean("warmup_prefix", f["warmup_prefix"])
-    out["warmup_end"] = _checks.choice("warmup_end", f["warmup_end"], ("peak", "decay"))
+    out["warmup_end"] = _checks.choice("warmup_end", f["warmup_end"], WARMUP_ENDS)
     if out["warmup_end"] == "decay" and out["warmup_prefix"]:
         raise ValueError("warmup_end='decay' needs warmup_prefix=False (a prefix warmup always ends at the peak)")
     return out

@@ -15,10 +15,14 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from ..core import _checks
+from ..core.choices import CHOICES
 
-__all__ = ["UNTUNED_TYPES", "beta2_of", "untuned_warmup_steps"]
+__all__ = ["ADAPTER_CHOICES", "UNTUNED_TYPES", "beta2_of", "untuned_warmup_steps"]
 
 UNTUNED_TYPES = ("untuned_linear", "untuned_exponential")
+ADAPTER_CHOICES: dict[str, tuple[str, ...]] = {**CHOICES, "warmup_type": (*CHOICES["warmup_type"], *UNTUNED_TYPES)}
+"""The core's :data:`~warmup_plugins.core.choices.CHOICES` plus the untuned warmups, which the CLI and
+the fastai adapter accept and resolve (with ``beta2``) before building the schedule."""
 
 
 def beta2_of(groups: Sequence[Mapping[str, Any]], owner: str = "untuned warmup") -> float:
