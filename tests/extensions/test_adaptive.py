@@ -162,7 +162,7 @@ def test_bad_settings_and_state():
         AdaptiveWarmup().load_state_dict({"updates": 3})
     with pytest.raises(TypeError, match="one WarmupSchedule"):
         AdaptiveWarmup().bind([SCHED])
-    with pytest.raises(TypeError, match="loss and grad_norm must be numbers"):
+    with pytest.raises(TypeError, match="loss must be a number or None, got str"):
         AdaptiveWarmup().bind(SCHED).observe("high")
     with pytest.raises(TypeError, match="param_groups"):
         AdaptiveWarmup().bind(SCHED, param_groups=torch.zeros(3))

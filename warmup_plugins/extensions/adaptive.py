@@ -219,7 +219,7 @@ class AdaptiveWarmup:
         Under ``torch.distributed`` every rank passes its own values; during the warmup they are reduced
         (the mean loss and gradient norm, the largest update size) in one all-reduce, so every rank takes
         the same decision."""
-        loss, grad_norm = _plain(loss), _plain(grad_norm)
+        loss, grad_norm = _checks.scalar("loss", loss), _checks.scalar("grad_norm", grad_norm)
         self.updates += 1
         if self.warmup_done_at is None:
             from .distributed import reduce_signals  # imports torch: not at package import
@@ -477,16 +477,6 @@ def _check_running(state: dict[str, Any]) -> dict[str, Any]:
         raise TypeError(f"probe_clocks must be a list of numbers, got {type(clocks).__name__}")
     out["probe_clocks"] = [float(_checks.number("probe_clocks[]", c, low=0)) for c in clocks]
     return out
-
-
-def _plain(value: object) -> float | None:
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if not _checks.is_real(value):
-        raise TypeError(f"loss and grad_norm must be numbers or None, got {type(value).__name__}")
-    return float(value)
 
 
 def _ema(current: float | None, value: float | None, beta: float) -> float | None:
