@@ -60,7 +60,7 @@ raises at construction.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..core import _checks
@@ -69,28 +69,6 @@ from .update_size import UpdateSize
 
 __all__ = ["AdaptiveWarmup"]
 
-_STATE = (
-    "updates",
-    "clock",
-    "loss_ref",
-    "loss_ema",
-    "grad_ema",
-    "warmup_done_at",
-    "holds",
-    "rollbacks",
-    "size_holds",
-    "skips",
-    "rate",
-    "last_update_size",
-    "probing",
-    "probe_clocks",
-    "start_factor",
-    "stalls",
-    "peak_too_high_at",
-    "suggested_peak_factor",
-    "decay_start",
-    "peak_factor",
-)
 _BISECTIONS = 48
 STATE_VERSION = 3  # of the adaptive sub-state: 39dcdd3 (1), 7bf4816 (2, with a weight snapshot), this (3)
 
@@ -397,11 +375,11 @@ class AdaptiveWarmup:
         next measurement needs is re-taken from the parameters as they are now: load the model first (as the
         hosts do: model, optimizer, then scheduler) and the resume is exact."""
         state = _migrate(state)
-        expected = set(asdict(self))
+        expected = {f.name for f in fields(self)}
         missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
         if missing or extra:
             raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        settings_names = expected - set(_STATE)
+        settings_names = {f.name for f in fields(self) if f.init}  # the running state is init=False
         settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
         running = _check_running(state)
         for name in settings_names:
