@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .core import _checks
-from .core._checks import scalar
+from .core._checks import scalar, unknown_keys
 from .core.lengths import EPOCH_LENGTHS, to_updates
 from .core.schedule import LATER_FIELDS, WarmupSchedule
 from .extensions.adaptive import _bind_adaptive
@@ -78,13 +78,6 @@ def build_schedules(schedule: object, kwargs: Mapping[str, Any], groups: Sequenc
     elif kwargs:
         raise TypeError(f"pass a WarmupSchedule or its keyword arguments, not both (got {sorted(kwargs)})")
     return per_group(schedule, len(groups))
-
-
-def unknown_keys(kwargs: Mapping[str, Any], valid: set[str] | frozenset[str], what: str) -> None:
-    """Refuse keyword arguments outside ``valid``, listing the valid ones."""
-    unknown = sorted(k for k in kwargs if k not in valid)
-    if unknown:
-        raise TypeError(f"unknown {what} {unknown}; valid ones are {sorted(valid)}")
 
 
 def per_group(schedule: object, n_groups: int) -> Schedules:

@@ -74,6 +74,14 @@ def scalar(name: str, value: object) -> float | None:
         raise ValueError(f"{name} must fit in a float, got a number too large for one") from None
 
 
+def unknown_keys(keys: Iterable[str], valid: Iterable[str], what: str) -> None:
+    """Refuse ``keys`` (keyword arguments or a mapping's keys) outside ``valid``, listing the valid ones."""
+    valid = set(valid)
+    unknown = sorted(k for k in keys if k not in valid)
+    if unknown:
+        raise TypeError(f"unknown {what} {unknown}; valid ones are {sorted(valid)}")
+
+
 def boolean(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")
