@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar
 
 from .core import _checks
+from .core._checks import scalar, unknown_keys
 from .core.lengths import EPOCH_LENGTHS, to_updates
 from .core.schedule import LATER_FIELDS, WarmupSchedule
 from .extensions.adaptive import _bind_adaptive
@@ -79,13 +80,6 @@ def build_schedules(schedule: object, kwargs: Mapping[str, Any], groups: Sequenc
     return per_group(schedule, len(groups))
 
 
-def unknown_keys(kwargs: Mapping[str, Any], valid: set[str] | frozenset[str], what: str) -> None:
-    """Refuse keyword arguments outside ``valid``, listing the valid ones."""
-    unknown = sorted(k for k in kwargs if k not in valid)
-    if unknown:
-        raise TypeError(f"unknown {what} {unknown}; valid ones are {sorted(valid)}")
-
-
 def per_group(schedule: object, n_groups: int) -> Schedules:
     """``(schedule,) * n_groups`` for one schedule; a list is checked to hold ``n_groups`` schedules."""
     if isinstance(schedule, WarmupSchedule):
@@ -105,23 +99,6 @@ def shared(schedules: Schedules) -> WarmupSchedule | Schedules:
     """The one schedule every group shares, or the per-group tuple when they differ."""
     first = schedules[0]
     return first if all(s is first or s == first for s in schedules) else schedules
-
-
-def scalar(name: str, value: object) -> float | None:
-    """A loss or gradient norm as a float (None stays None): numbers and one-element Tensors/arrays; NaN/inf kept."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        size = value.numel() if hasattr(value, "numel") else getattr(value, "size", 1)
-        if size != 1:
-            raise TypeError(f"{name} must be a number or None, got a {type(value).__name__} of {size} elements")
-        value = value.item()
-    if not _checks.is_real(value):
-        raise TypeError(f"{name} must be a number or None, got {type(value).__name__} {value!r}"[:200])
-    try:
-        return float(value)  # type: ignore[arg-type]
-    except OverflowError:
-        raise ValueError(f"{name} must fit in a float, got an integer too large for one") from None
 
 
 # ---------------------------------------------------------------------------- the writer and the driver

@@ -147,6 +147,25 @@ def test_state_dict_resumes_exactly():
     assert first + [again.observe(x) for x in losses[14:]] == full
 
 
+def test_checking_and_loading_a_state_build_no_throwaway_instance(monkeypatch):
+    """Issue 20 §3: check_state and load_state_dict check the saved values as data (no AdaptiveWarmup built);
+    a failed load still changes nothing."""
+    ctl = AdaptiveWarmup(spike_factor=2.0).bind(SCHED)
+    for loss in [1.0] * 5:
+        ctl.observe(loss)
+    state = ctl.state_dict()
+    again = AdaptiveWarmup().bind(SCHED)
+    built = []
+    monkeypatch.setattr(AdaptiveWarmup, "__post_init__", lambda self: built.append(self))
+    again.check_state(state, SCHED)
+    again.load_state_dict(state)
+    assert built == [] and again.state_dict() == state
+    before = again.state_dict()
+    with pytest.raises(ValueError, match="severe_factor"):
+        again.load_state_dict({**state, "spike_factor": 2.5, "severe_factor": 2.0, "updates": 99})
+    assert again.state_dict() == before
+
+
 def test_bad_settings_and_state():
     with pytest.raises(ValueError, match="spike_factor"):
         AdaptiveWarmup(spike_factor=0.5)
@@ -162,7 +181,7 @@ def test_bad_settings_and_state():
         AdaptiveWarmup().load_state_dict({"updates": 3})
     with pytest.raises(TypeError, match="one WarmupSchedule"):
         AdaptiveWarmup().bind([SCHED])
-    with pytest.raises(TypeError, match="loss and grad_norm must be numbers"):
+    with pytest.raises(TypeError, match="loss must be a number or None, got str"):
         AdaptiveWarmup().bind(SCHED).observe("high")
     with pytest.raises(TypeError, match="param_groups"):
         AdaptiveWarmup().bind(SCHED, param_groups=torch.zeros(3))

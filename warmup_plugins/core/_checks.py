@@ -57,6 +57,31 @@ def integer(name: str, value: object, *, low: int) -> int:
     return int(value)
 
 
+def scalar(name: str, value: object) -> float | None:
+    """A loss or gradient norm as a float (None stays None): numbers and one-element Tensors/arrays; NaN/inf kept."""
+    if value is None:
+        return None
+    if hasattr(value, "item"):
+        size = value.numel() if hasattr(value, "numel") else getattr(value, "size", 1)
+        if size != 1:
+            raise TypeError(f"{name} must be a number or None, got a {type(value).__name__} of {size} elements")
+        value = value.item()
+    if not is_real(value):
+        raise TypeError(f"{name} must be a number or None, got {type(value).__name__} {value!r}"[:200])
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except OverflowError:
+        raise ValueError(f"{name} must fit in a float, got a number too large for one") from None
+
+
+def unknown_keys(keys: Iterable[str], valid: Iterable[str], what: str) -> None:
+    """Refuse ``keys`` (keyword arguments or a mapping's keys) outside ``valid``, listing the valid ones."""
+    valid = set(valid)
+    unknown = sorted(k for k in keys if k not in valid)
+    if unknown:
+        raise TypeError(f"unknown {what} {unknown}; valid ones are {sorted(valid)}")
+
+
 def boolean(name: str, value: object) -> bool:
     if not isinstance(value, bool):
         raise TypeError(f"{name} must be True or False, got {type(value).__name__} {value!r}")

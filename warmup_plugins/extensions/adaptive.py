@@ -60,7 +60,7 @@ raises at construction.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 from ..core import _checks
@@ -69,28 +69,6 @@ from .update_size import UpdateSize
 
 __all__ = ["AdaptiveWarmup"]
 
-_STATE = (
-    "updates",
-    "clock",
-    "loss_ref",
-    "loss_ema",
-    "grad_ema",
-    "warmup_done_at",
-    "holds",
-    "rollbacks",
-    "size_holds",
-    "skips",
-    "rate",
-    "last_update_size",
-    "probing",
-    "probe_clocks",
-    "start_factor",
-    "stalls",
-    "peak_too_high_at",
-    "suggested_peak_factor",
-    "decay_start",
-    "peak_factor",
-)
 _BISECTIONS = 48
 STATE_VERSION = 3  # of the adaptive sub-state: 39dcdd3 (1), 7bf4816 (2, with a weight snapshot), this (3)
 
@@ -160,7 +138,8 @@ class AdaptiveWarmup:
     peak_factor: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
-        _check_settings(self)
+        for name, value in _checked_settings({f.name: getattr(self, f.name) for f in fields(self) if f.init}).items():
+            setattr(self, name, value)
         self._schedule: WarmupSchedule | None = None
         self._warmup, self._total = 0.0, math.inf
         self._sizes: UpdateSize | None = None
@@ -169,12 +148,7 @@ class AdaptiveWarmup:
     def bind(self, schedule: WarmupSchedule, param_groups: object = None) -> AdaptiveWarmup:
         """Attach to ``schedule`` (its ``W``, ``T`` and shape) and, if given, the optimizer's
         ``param_groups`` whose update sizes it measures (kept when None); returns self."""
-        if not isinstance(schedule, WarmupSchedule):
-            raise TypeError(
-                f"AdaptiveWarmup needs one WarmupSchedule shared by all param groups, got {type(schedule).__name__}"
-            )
-        if not schedule.warmup_prefix:
-            raise ValueError("AdaptiveWarmup needs a prefix warmup (warmup_prefix=True)")
+        _check_schedule(schedule)
         if self.cap_peak and schedule.total_steps is None:
             raise ValueError("AdaptiveWarmup(cap_peak=True) needs a schedule with total_steps (the decay it lowers)")
         if param_groups is not None:
@@ -219,7 +193,7 @@ class AdaptiveWarmup:
         Under ``torch.distributed`` every rank passes its own values; during the warmup they are reduced
         (the mean loss and gradient norm, the largest update size) in one all-reduce, so every rank takes
         the same decision."""
-        loss, grad_norm = _plain(loss), _plain(grad_norm)
+        loss, grad_norm = _checks.scalar("loss", loss), _checks.scalar("grad_norm", grad_norm)
         self.updates += 1
         if self.warmup_done_at is None:
             from .distributed import reduce_signals  # imports torch: not at package import
@@ -383,9 +357,9 @@ class AdaptiveWarmup:
         }
 
     def check_state(self, state: object, schedule: WarmupSchedule) -> None:
-        """Raise as ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing (a dry run on
-        a fresh instance that measures nothing)."""
-        AdaptiveWarmup().bind(schedule).load_state_dict(state)  # type: ignore[arg-type]
+        """Raise as a fresh instance's ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing."""
+        _check_schedule(schedule)
+        _decoded(state)
 
     def state_dict(self) -> dict[str, Any]:
         """The settings and the running state: plain numbers (a few hundred bytes, whatever the model size),
@@ -396,42 +370,55 @@ class AdaptiveWarmup:
         """Restore a state of this format, or of 7bf4816's (its weight snapshot dropped). The weight snapshot the
         next measurement needs is re-taken from the parameters as they are now: load the model first (as the
         hosts do: model, optimizer, then scheduler) and the resume is exact."""
-        state = _migrate(state)
-        expected = set(asdict(self))
-        missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
-        if missing or extra:
-            raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
-        settings_names = expected - set(_STATE)
-        settings = AdaptiveWarmup(**{k: state[k] for k in settings_names})  # validates; self untouched
-        running = _check_running(state)
-        for name in settings_names:
-            setattr(self, name, getattr(settings, name))
-        for name, value in running.items():
+        settings, running = _decoded(state)  # all checked before any is applied
+        for name, value in {**settings, **running}.items():
             setattr(self, name, value)
         self._sizes_release()
         if self._measuring and (self.updates + 1) % self.measure_every == 0:
             self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
 
 
-def _check_settings(w: Any) -> None:
-    """Check (and convert) an ``AdaptiveWarmup``'s settings, naming the one at fault."""
-    n = _checks.number
-    w.spike_factor = n("spike_factor", w.spike_factor, low=1, low_open=True)
-    w.severe_factor = n("severe_factor", w.severe_factor, low=w.spike_factor)
-    w.grad_factor = n("grad_factor", w.grad_factor, low=1, low_open=True)
-    w.rollback_fraction = n("rollback_fraction", w.rollback_fraction, low=0, high=1)
-    w.ema_beta = n("ema_beta", w.ema_beta, low=0, high=1, high_open=True)
-    w.max_warmup_factor = n("max_warmup_factor", w.max_warmup_factor, low=1)
-    w.max_warmup_fraction = n("max_warmup_fraction", w.max_warmup_fraction, low=0, high=1)
-    if w.update_target is not None:
-        w.update_target = n("update_target", w.update_target, low=0, low_open=True)
-    w.max_rate = n("max_rate", w.max_rate, low=1)
-    w.measure_every = _checks.integer("measure_every", w.measure_every, low=1)
-    w.probe = _checks.boolean("probe", w.probe)
-    w.probe_updates = _checks.integer("probe_updates", w.probe_updates, low=1)
-    w.cap_peak = _checks.boolean("cap_peak", w.cap_peak)
-    w.stall_level = n("stall_level", w.stall_level, low=0, high=1)
-    w.stall_patience = _checks.integer("stall_patience", w.stall_patience, low=1)
+def _check_schedule(schedule: object) -> None:
+    """The schedule ``bind`` needs: one ``WarmupSchedule`` with a prefix warmup."""
+    if not isinstance(schedule, WarmupSchedule):
+        raise TypeError(
+            f"AdaptiveWarmup needs one WarmupSchedule shared by all param groups, got {type(schedule).__name__}"
+        )
+    if not schedule.warmup_prefix:
+        raise ValueError("AdaptiveWarmup needs a prefix warmup (warmup_prefix=True)")
+
+
+def _decoded(state: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A saved state's settings and running state, every value checked (and converted); nothing applied."""
+    state = _migrate(state)
+    expected = {f.name for f in fields(AdaptiveWarmup)}
+    missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+    if missing or extra:
+        raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
+    settings = _checked_settings({f.name: state[f.name] for f in fields(AdaptiveWarmup) if f.init})
+    return settings, _check_running(state)  # the running state is the init=False fields
+
+
+def _checked_settings(given: dict[str, Any]) -> dict[str, Any]:
+    """An ``AdaptiveWarmup``'s settings, checked and converted, naming the one at fault."""
+    n, s = _checks.number, dict(given)
+    s["spike_factor"] = n("spike_factor", s["spike_factor"], low=1, low_open=True)
+    s["severe_factor"] = n("severe_factor", s["severe_factor"], low=s["spike_factor"])
+    s["grad_factor"] = n("grad_factor", s["grad_factor"], low=1, low_open=True)
+    s["rollback_fraction"] = n("rollback_fraction", s["rollback_fraction"], low=0, high=1)
+    s["ema_beta"] = n("ema_beta", s["ema_beta"], low=0, high=1, high_open=True)
+    s["max_warmup_factor"] = n("max_warmup_factor", s["max_warmup_factor"], low=1)
+    s["max_warmup_fraction"] = n("max_warmup_fraction", s["max_warmup_fraction"], low=0, high=1)
+    if s["update_target"] is not None:
+        s["update_target"] = n("update_target", s["update_target"], low=0, low_open=True)
+    s["max_rate"] = n("max_rate", s["max_rate"], low=1)
+    s["measure_every"] = _checks.integer("measure_every", s["measure_every"], low=1)
+    s["probe"] = _checks.boolean("probe", s["probe"])
+    s["probe_updates"] = _checks.integer("probe_updates", s["probe_updates"], low=1)
+    s["cap_peak"] = _checks.boolean("cap_peak", s["cap_peak"])
+    s["stall_level"] = n("stall_level", s["stall_level"], low=0, high=1)
+    s["stall_patience"] = _checks.integer("stall_patience", s["stall_patience"], low=1)
+    return s
 
 
 def _factor(schedule: WarmupSchedule | None, clock: float) -> float:
@@ -477,16 +464,6 @@ def _check_running(state: dict[str, Any]) -> dict[str, Any]:
         raise TypeError(f"probe_clocks must be a list of numbers, got {type(clocks).__name__}")
     out["probe_clocks"] = [float(_checks.number("probe_clocks[]", c, low=0)) for c in clocks]
     return out
-
-
-def _plain(value: object) -> float | None:
-    if value is None:
-        return None
-    if hasattr(value, "item"):
-        value = value.item()
-    if not _checks.is_real(value):
-        raise TypeError(f"loss and grad_norm must be numbers or None, got {type(value).__name__}")
-    return float(value)
 
 
 def _ema(current: float | None, value: float | None, beta: float) -> float | None:

@@ -59,7 +59,7 @@ import difflib
 import math
 import statistics
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from functools import cached_property
 from typing import Any
 
@@ -67,6 +67,19 @@ from ..core import _checks
 from .record import TrainingRecord
 
 __all__ = ["DiagnoseOptions", "Diagnosis", "Finding", "Suggestion", "diagnose"]
+
+
+def _plain_data(obj: Any) -> dict[str, Any]:
+    """A dataclass as plain data: :func:`dataclasses.asdict` with every tuple a list (JSON's shape)."""
+    return _lists(asdict(obj))
+
+
+def _lists(value: Any) -> Any:
+    if isinstance(value, (tuple, list)):
+        return [_lists(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _lists(v) for k, v in value.items()}
+    return value
 
 
 @dataclass(frozen=True)
@@ -95,15 +108,8 @@ class Finding:
     steps: tuple[float, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "step": self.step,
-            "epoch": self.epoch,
-            "lr": self.lr,
-            "message": self.message,
-            "suggestions": [{"action": s.action, "value": s.value, "text": s.text} for s in self.suggestions],
-            "steps": list(self.steps),
-        }
+        """Plain data: the fields in order, tuples as lists."""
+        return _plain_data(self)
 
 
 @dataclass(frozen=True)
@@ -134,14 +140,10 @@ class Diagnosis:
         return [f.kind for f in self.findings]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
-            "ok": self.ok,
-            "updates": self.updates,
-            "warmup_steps": self.warmup_steps,
-            "num_classes": self.num_classes,
-            "notes": list(self.notes),
-            "findings": [f.to_dict() for f in self.findings],
-        }
+        """Plain data: ``ok``, the fields, then the findings (each :meth:`Finding.to_dict`)."""
+        data = _plain_data(self)
+        findings = data.pop("findings")
+        return {"ok": self.ok, **data, "findings": findings}
 
     def __str__(self) -> str:
         warmup = "unknown" if self.warmup_steps is None else f"{_num(self.warmup_steps)} updates"

@@ -67,24 +67,6 @@ def _checked(part: str, names: tuple[str, ...], columns: object) -> dict[str, li
     return {name: [_loaded(part, name, i, v) for i, v in enumerate(columns[name])] for name in names}
 
 
-def _number_or_none(name: str, value: object) -> float | None:
-    """A per-epoch value passed to :meth:`TrainingRecord.log_epoch`: a number (one-element Tensors and numpy
-    values included; NaN/inf kept) or None."""
-    if value is None:
-        return None
-    if hasattr(value, "item"):  # a Tensor or numpy value: only a one-element one is a number
-        size = value.numel() if hasattr(value, "numel") else getattr(value, "size", 1)
-        if size != 1:
-            raise TypeError(f"{name} must be a number or None, got a {type(value).__name__} of {size} elements")
-        value = value.item()
-    if not _checks.is_real(value):
-        raise TypeError(f"{name} must be a number or None, got {type(value).__name__}")
-    try:
-        return float(value)
-    except OverflowError:
-        raise ValueError(f"{name} must fit in a float, got a {type(value).__name__} too large for one") from None
-
-
 def _plain(value: object) -> float | None:
     """A logged value as a plain float (a one-element Tensor or numpy value included); None stays None."""
     if value is None:
@@ -122,10 +104,10 @@ class TrainingRecord:
         """One finished epoch (``epoch`` counts from 0)."""
         row = (
             _checks.integer("epoch", epoch, low=0),
-            _number_or_none("train_loss", train_loss),
-            _number_or_none("valid_loss", valid_loss),
-            _number_or_none("accuracy", accuracy),
-            _number_or_none("metric", metric),
+            _checks.scalar("train_loss", train_loss),
+            _checks.scalar("valid_loss", valid_loss),
+            _checks.scalar("accuracy", accuracy),
+            _checks.scalar("metric", metric),
         )
         for name, value in zip(EPOCH_FIELDS, row):
             self.epochs[name].append(value)

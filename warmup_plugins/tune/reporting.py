@@ -104,7 +104,7 @@ class TrialReporter:
     def report_epoch(self, epoch: int, value: float) -> None:
         """``trial.report(value, epoch)``, keep the record, and prune if Optuna's pruner says so."""
         epoch = _checks.integer("epoch", epoch, low=0)
-        value = _plain(value)
+        value = _checks.scalar("value", value)
         if _checks.is_real(value) and not math.isfinite(value):
             self._prune(f"nonfinite: the validation metric is {value} at epoch {epoch}")
         value = float(_checks.number("value", value))
@@ -136,7 +136,7 @@ class TorchReporter(TrialReporter):
 
     def step(self, *, loss: Any = None, grad_norm: Any = None) -> None:
         """``scheduler.step(loss=..., grad_norm=...)``, then the per-update check."""
-        self.scheduler.step(loss=_plain(loss), grad_norm=_plain(grad_norm))
+        self.scheduler.step(loss=_checks.scalar("loss", loss), grad_norm=_checks.scalar("grad_norm", grad_norm))
         self.after_update()
 
 
@@ -154,7 +154,7 @@ class TimmReporter(TrialReporter):
             raise ValueError("TimmReporter: the scheduler must count updates (t_in_epochs=False) to record them")
 
     def step_update(self, num_updates: int, metric: Any = None) -> None:
-        self.scheduler.step_update(num_updates, _plain(metric))
+        self.scheduler.step_update(num_updates, _checks.scalar("metric", metric))
         self.after_update()
 
     def step(self, epoch: int, metric: Any = None) -> None:
@@ -169,8 +169,3 @@ def _record_of(scheduler: Any, kind: str) -> TrainingRecord:
     if record is None:
         raise ValueError(f"the scheduler keeps no record: build the {kind} with record=True")
     return record
-
-
-def _plain(value: Any) -> float | None:
-    """A loss Tensor as a float (one device sync), a number as is."""
-    return value.item() if hasattr(value, "item") else value

@@ -132,10 +132,7 @@ class SearchSpace:
     def from_dict(cls, data: Mapping[str, Any]) -> SearchSpace:
         if not isinstance(data, Mapping):
             raise TypeError(f"a search space must be a dict, got {type(data).__name__}")
-        names = [f.name for f in dataclasses.fields(cls)]
-        unknown = sorted(set(data) - set(names))
-        if unknown:
-            raise TypeError(f"unknown search-space keys {unknown}; valid ones are {names}")
+        _checks.unknown_keys(data, [f.name for f in dataclasses.fields(cls)], "search-space keys")
         return cls(**{k: tuple(v) if isinstance(v, list) else v for k, v in data.items()})
 
 
