@@ -24,7 +24,7 @@ import torch
 from ._seam import Decoder, Schedules, Writer
 from .core import _checks
 
-__all__ = ["GroupWriter", "read_value", "torch_scheduler"]
+__all__ = ["GroupWriter", "check_optimizer", "read_value", "torch_scheduler"]
 
 
 def read_value(group: Mapping[str, Any], key: str, index: int) -> float:
@@ -160,6 +160,15 @@ class GroupWriter(Writer):
         """A writer for the same groups with new schedules (and bases), checked as a new one is."""
         bases = self.bases if bases is None else bases
         return GroupWriter(self.source, self.key, bases, schedules, self.attribute)
+
+
+def check_optimizer(optimizer: object) -> torch.optim.Optimizer:
+    """``optimizer`` if it is a torch optimizer with at least one param group (the adapters' one check)."""
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
+    if not optimizer.param_groups:
+        raise ValueError("the optimizer has no param groups")
+    return optimizer
 
 
 # ---------------------------------------------------------------------------- a wrapped torch scheduler's state

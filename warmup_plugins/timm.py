@@ -23,7 +23,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
-from ._param_groups import GroupWriter, read_value, torch_scheduler
+from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._seam import Decoder, Driver, Migration, build_schedules, owned, scalar, versioned
 from ._seam import number as position
 from ._seam import numbers as floats
@@ -79,11 +79,7 @@ class WarmupScheduler(Scheduler):
         record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
-        if not isinstance(optimizer, Optimizer):
-            raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-        groups = optimizer.param_groups
-        if not groups:
-            raise ValueError("the optimizer has no param groups")
+        groups = check_optimizer(optimizer).param_groups
         schedules = build_schedules(schedule, schedule_kwargs, groups)
         for i, group in enumerate(groups):
             read_value(group, "lr", i)

@@ -19,7 +19,7 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
-from ._param_groups import GroupWriter, read_value, torch_scheduler
+from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._seam import Driver, build_schedules, owned, per_group, step_number, versioned
 from ._seam import integer as counter
 from ._seam import number as position
@@ -28,14 +28,6 @@ from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
-
-
-def _check_optimizer(optimizer: object) -> Optimizer:
-    if not isinstance(optimizer, Optimizer):
-        raise TypeError(f"optimizer must be a torch.optim.Optimizer, got {type(optimizer).__name__}")
-    if not optimizer.param_groups:
-        raise ValueError("the optimizer has no param groups")
-    return optimizer
 
 
 class WarmupLR(LRScheduler):
@@ -69,7 +61,7 @@ class WarmupLR(LRScheduler):
         record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
-        groups = _check_optimizer(optimizer).param_groups
+        groups = check_optimizer(optimizer).param_groups
         lrs = [read_value(group, "lr", i) for i, group in enumerate(groups)]
         schedules = build_schedules(schedule, schedule_kwargs, groups)
         if _checks.integer("last_epoch", last_epoch, low=-1) != -1 and adaptive is not None:
@@ -188,7 +180,7 @@ class WarmupParam:
         schedule: WarmupSchedule | Sequence[WarmupSchedule] | None = None,
         **schedule_kwargs: Any,
     ) -> None:
-        self.optimizer = _check_optimizer(optimizer)
+        self.optimizer = check_optimizer(optimizer)
         if not isinstance(name, str):
             raise TypeError(f"name must be a param-group key such as 'momentum', got {name!r}")
         self.name = name
@@ -256,7 +248,7 @@ class WithWarmup(LRScheduler):
             raise TypeError(f"scheduler must be a torch LR scheduler, got {type(scheduler).__name__}")
         self.scheduler = scheduler
         self.warmup = WarmupSchedule(warmup_type=warmup_type, warmup_steps=warmup_steps, start_factor=start_factor)
-        groups = _check_optimizer(scheduler.optimizer).param_groups
+        groups = check_optimizer(scheduler.optimizer).param_groups
         targets = [read_value(g, "lr", i) for i, g in enumerate(groups)]
         writer = GroupWriter(scheduler.optimizer, "lr", targets, per_group(self.warmup, len(groups)))
         self._driver = Driver(writer, keys=("targets", "warmup", None))
