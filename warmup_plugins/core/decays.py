@@ -345,47 +345,42 @@ def _wsd(s: Any, span: float | None) -> tuple[Factor, float]:
     return _parts.with_cooldown(s, span, lambda k: 1.0)
 
 
+def _annealing_family(
+    shape: Callable[..., float],
+    args: tuple[str, ...],
+    summary: str,
+    *,
+    extra: tuple[str, ...] = (),
+    tunable: bool = False,
+) -> Family:
+    """An annealing family: ``shape(p, *args, peak)`` from the peak to ``end_factor`` over ``T - W``, with
+    restarts; it reads ``args``, then ``extra`` (``k_decay``), then the cycle options, and ends at ``end_factor``."""
+    return Family(
+        (*args, *extra, *_CYCLE_OPTIONS),
+        _annealing_check,
+        _annealing,
+        _always,
+        summary,
+        needs_total=True,
+        anneal=(shape, args),
+        tunable=tunable,
+    )
+
+
 FAMILIES: dict[str, Family] = {
     "constant": Family((), _constant_check, _constant, _never, "the peak for ever", tunable=True),
-    "cosine": Family(
-        ("end_factor", "k_decay", *_CYCLE_OPTIONS),
-        _annealing_check,
-        _annealing,
-        _always,
-        "half a cosine from the peak to end_factor",
-        needs_total=True,
-        anneal=(cosine, ("end_factor",)),
-        tunable=True,
+    "cosine": _annealing_family(
+        cosine, ("end_factor",), "half a cosine from the peak to end_factor", extra=("k_decay",), tunable=True
     ),
-    "linear": Family(
-        ("end_factor", *_CYCLE_OPTIONS),
-        _annealing_check,
-        _annealing,
-        _always,
-        "a straight line from the peak to end_factor",
-        needs_total=True,
-        anneal=(linear, ("end_factor",)),
-        tunable=True,
-    ),
-    "polynomial": Family(
-        ("end_factor", "power", "k_decay", *_CYCLE_OPTIONS),
-        _annealing_check,
-        _annealing,
-        _always,
+    "linear": _annealing_family(linear, ("end_factor",), "a straight line from the peak to end_factor", tunable=True),
+    "polynomial": _annealing_family(
+        polynomial,
+        ("end_factor", "power"),
         "(1 - p) ** power from the peak to end_factor",
-        needs_total=True,
-        anneal=(polynomial, ("end_factor", "power")),
+        extra=("k_decay",),
         tunable=True,
     ),
-    "tanh": Family(
-        ("end_factor", "tanh_lb", "tanh_ub", *_CYCLE_OPTIONS),
-        _annealing_check,
-        _annealing,
-        _always,
-        "timm's tanh from the peak to end_factor",
-        needs_total=True,
-        anneal=(tanh, ("end_factor", "tanh_lb", "tanh_ub")),
-    ),
+    "tanh": _annealing_family(tanh, ("end_factor", "tanh_lb", "tanh_ub"), "timm's tanh from the peak to end_factor"),
     "cosine_wave": Family(
         ("end_factor", "num_cycles"),
         _cosine_wave_check,
