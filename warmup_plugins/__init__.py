@@ -9,8 +9,9 @@ only map their framework's notion of time onto it and write the values. Monitori
 
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
+from .extensions.peak import PeakFinder
 from .monitoring.diagnosis import Diagnosis, diagnose
 from .monitoring.record import TrainingRecord
 
-__all__ = ["AdaptiveWarmup", "Diagnosis", "TrainingRecord", "WarmupSchedule", "diagnose"]
+__all__ = ["AdaptiveWarmup", "Diagnosis", "PeakFinder", "TrainingRecord", "WarmupSchedule", "diagnose"]
 __version__ = "0.1.0"

@@ -25,7 +25,7 @@ from .core import _checks
 from .core._checks import scalar, unknown_keys
 from .core.lengths import EPOCH_LENGTHS, to_updates
 from .core.schedule import LATER_FIELDS, WarmupSchedule
-from .extensions.adaptive import _bind_adaptive
+from .extensions.adaptive import _bind_adaptive  # also binds a PeakFinder
 from .extensions.untuned import _resolve_untuned
 from .monitoring.record import TrainingRecord
 
@@ -205,18 +205,31 @@ class Driver:
         """``[base_i * f_i(k)]``, written nowhere."""
         return self.writer.values_at(k)
 
-    def clock(self, k: float) -> float:
-        """The schedule position of the adapter's update ``k``: ``k``, or the adaptive warmup's clock."""
-        return k if self.adaptive is None else self.adaptive.clock
+    def position(self, k: float) -> tuple[float, float]:
+        """``(s, c)``: the adapter's update ``k`` uses ``base_i * f_i(s) * c``. Without an adaptive warmup ``(k, 1)``;
+        with one, its own position (an :class:`~warmup_plugins.AdaptiveWarmup`'s clock, a
+        :class:`~warmup_plugins.PeakFinder`'s ramp or found peak), whatever ``k`` the adapter counts."""
+        return (k, 1.0) if self.adaptive is None else self.adaptive.where()
+
+    def values_for(self, k: float) -> list[float]:
+        """The values the adapter's update ``k`` uses, written nowhere: ``base_i * f_i(s) * c``."""
+        s, c = self.position(k)
+        values = self.writer.values_at(s)
+        return values if c == 1.0 else [value * c for value in values]
 
     def write(self, k: float) -> list[float]:
-        """Write ``base_i * f_i(k)`` into every group and return the values (the per-update hot path)."""
-        f, writer = self._f, self.writer
+        """Write the values of the adapter's update ``k`` into every group and return them (the per-update hot
+        path): ``base_i * f_i(k)``, or at the adaptive warmup's position (see :meth:`position`)."""
+        f, writer, c = self._f, self.writer, 1.0
+        if self.adaptive is not None:
+            k, c = self.adaptive.where()
         if f is not None and (k.__class__ is int or k.__class__ is float) and 0 <= k <= _FLOAT_MAX:
             factor = f(k)  # what schedule(k) returns once it has checked k
             values = [base * factor for base in writer.bases]
         else:
             values = writer.values_at(k)
+        if c != 1.0:
+            values = [value * c for value in values]
         writer.write_values(values)
         return values
 
@@ -245,7 +258,7 @@ class Driver:
             if record is not None:  # the diagnosis judges by the warmup the adaptive warmup really took
                 if adaptive.warmup_done_at is not None:
                     record.meta["warmup_updates"] = adaptive.warmup_done_at
-                record.meta["adaptive"] = adaptive.report()
+                record.meta[adaptive.REPORT_KEY] = adaptive.report()
 
     def set_schedule(self, schedule: object) -> None:
         """Replace the schedule (one, or one per group), keeping the bases; an adaptive warmup is bound to it."""

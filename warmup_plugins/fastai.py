@@ -50,6 +50,7 @@ from .core.decays import ANNEALING_TYPES
 from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup, _claim_adaptive
+from .extensions.peak import PeakFinder
 from .extensions.untuned import ADAPTER_CHOICES, _resolve_untuned
 from .monitoring.record import TrainingRecord
 
@@ -307,8 +308,10 @@ class WarmupCallback(Callback):
         **schedule_kwargs: Any,
     ) -> None:
         super().__init__()
-        if adaptive is not None and not isinstance(adaptive, AdaptiveWarmup):
-            raise TypeError(f"{_OWNER}: adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
+        if adaptive is not None and not isinstance(adaptive, (AdaptiveWarmup, PeakFinder)):
+            raise TypeError(
+                f"{_OWNER}: adaptive must be an AdaptiveWarmup, a PeakFinder or None, got {type(adaptive).__name__}"
+            )
         _claim_adaptive(adaptive, self)
         self.adaptive = adaptive
         self._adaptive_start = None if adaptive is None else adaptive.state_dict()  # every fit starts from it
@@ -409,16 +412,17 @@ class WarmupCallback(Callback):
         """Write ``base * f(k)`` for update ``k = (epoch * n_iter + iter) // a`` (training batches only);
         with an adaptive warmup, ``k`` is its clock instead."""
         learn = self.learn
-        k = self._fit.update_index(learn.epoch, learn.iter) if self.adaptive is None else self.adaptive.clock
-        hps = self.hps  # no attribute is set here: fastai's Callback.__setattr__ costs a failed learner lookup
-        for name, driver in self._drivers.items():
-            hps[name].append(driver.write(k)[-1])
+        k = self._fit.update_index(learn.epoch, learn.iter)
+        drivers, hps = self._drivers, self.hps  # no attribute is set here: fastai's Callback.__setattr__ is slow
+        s = k if self.adaptive is None else drivers["lr"].position(k)[0]  # the other hypers follow the LR's position
+        for name, driver in drivers.items():
+            hps[name].append(driver.write(k if name == "lr" else s)[-1])
 
     def after_step(self) -> None:
         """After each optimizer update: feed ``learn.loss`` to the record and the adaptive warmup."""
         driver, learn = self._drivers["lr"], self.learn
         if driver.observing:
-            k = driver.clock(self._fit.update_index(learn.epoch, learn.iter))
+            k = self._fit.update_index(learn.epoch, learn.iter)  # the update, as the torch and timm adapters log it
             driver.observe(learn.loss, update=k, lr=driver.writer.last[0], name="learn.loss")
 
     def after_epoch(self) -> None:

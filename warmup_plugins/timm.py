@@ -126,7 +126,7 @@ class WarmupScheduler(Scheduler):
             update = None if self.t_in_epochs else num_updates - 1
             lr = float(self.optimizer.param_groups[0]["lr"])
             driver.observe(metric, update=update, lr=lr, name="metric")
-            num_updates = driver.clock(num_updates)
+            num_updates = driver.position(num_updates)[0]  # timm's noise draws at the schedule's position
         super().step_update(num_updates, metric)
 
     def step(self, epoch: int, metric: float | None = None) -> None:
@@ -137,7 +137,7 @@ class WarmupScheduler(Scheduler):
 
     def _get_lr(self, t: float) -> list[float]:
         self.last_t = t
-        return self._driver.values_at(t)
+        return self._driver.values_for(t)
 
     def update_groups(self, values: float | list[float]) -> None:
         """timm's rule (``value * lr_scale`` where a group has one), writing Tensor LRs in place."""
@@ -193,7 +193,7 @@ class WarmupScheduler(Scheduler):
 
     def _values_at(self, t: float, noise: bool = True) -> list[float]:
         """The LRs timm sets for ``t``: ``base * f(t)``, timm's noise, then each group's ``lr_scale``."""
-        values, drawn = self._driver.values_at(t), self._noise(t) if noise else 0.0
+        values, drawn = self._driver.values_for(t), self._noise(t) if noise else 0.0
         values = [v + v * drawn for v in values] if drawn else values  # timm's _add_noise
         groups = self.optimizer.param_groups
         return [value * group["lr_scale"] if "lr_scale" in group else value for group, value in zip(groups, values)]

@@ -97,14 +97,14 @@ class WarmupLR(LRScheduler):
 
     def get_lr(self) -> list[float]:
         """The LRs for the current step (closed form; no side effects)."""
-        return self._driver.values_at(self._driver.clock(self.last_epoch))
+        return self._driver.values_for(self.last_epoch)
 
     def _initial_step(self) -> None:
         """torch's step at construction (and ``SequentialLR``'s restart of its first member): the LRs of
         ``last_epoch + 1``; no update happened, so nothing is recorded or observed."""
         self._step_count = 1
         self.last_epoch += 1
-        self._last_lr = self._driver.write(self._driver.clock(self.last_epoch))
+        self._last_lr = self._driver.write(self.last_epoch)
 
     def step(  # type: ignore[override]
         self, epoch: float | None = None, *, loss: float | None = None, grad_norm: float | None = None
@@ -124,7 +124,7 @@ class WarmupLR(LRScheduler):
         if driver.observing or loss is not None or grad_norm is not None:
             update = self.last_epoch if self.last_epoch >= 0 else None
             driver.observe(loss, grad_norm, update=update, lr=self._last_lr[0])
-        self._last_lr = driver.write(step if driver.adaptive is None else driver.adaptive.clock)
+        self._last_lr = driver.write(step)
         self._step_count += 1
         self.last_epoch = step
 
@@ -150,7 +150,7 @@ class WarmupLR(LRScheduler):
         driver = self._driver
         state = driver.load_state_dict(state_dict, {"last_epoch": step_number, "_step_count": counter(low=0)})
         self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
-        self._last_lr = driver.resume(driver.values_at(max(driver.clock(self.last_epoch), 0)))
+        self._last_lr = driver.resume(driver.values_for(max(self.last_epoch, 0)))
 
     @owned
     def set_schedule(self, schedule: WarmupSchedule | Sequence[WarmupSchedule]) -> None:
@@ -161,7 +161,7 @@ class WarmupLR(LRScheduler):
         saved schedule), then ``set_schedule(scheduler.schedule.replace(total_steps=new_total))``.
         """
         self._driver.set_schedule(schedule)
-        self._last_lr = self._driver.write(self._driver.clock(self.last_epoch))
+        self._last_lr = self._driver.write(self.last_epoch)
 
 
 class WarmupParam:

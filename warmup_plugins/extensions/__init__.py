@@ -2,5 +2,6 @@
 data-parallel LR scaling."""
 
 from .adaptive import AdaptiveWarmup
+from .peak import PeakFinder
 
-__all__ = ["AdaptiveWarmup"]
+__all__ = ["AdaptiveWarmup", "PeakFinder"]

@@ -61,7 +61,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
@@ -164,6 +164,12 @@ class AdaptiveWarmup:
         if param_groups is not None and self._measuring and (self.updates + 1) % self.measure_every == 0:
             self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
         return self
+
+    REPORT_KEY: ClassVar[str] = "adaptive"  # where a training record keeps report()
+
+    def where(self) -> tuple[float, float]:
+        """``(s, c) = (clock, 1)``: the next update uses ``f(clock)`` of each group's base value (the Driver writes it)."""
+        return self.clock, 1.0
 
     @property
     def _measuring(self) -> bool:
@@ -472,12 +478,18 @@ def _ema(current: float | None, value: float | None, beta: float) -> float | Non
     return value if current is None else beta * current + (1 - beta) * value
 
 
+def _check_kind(adaptive: object) -> None:
+    from .peak import PeakFinder
+
+    if not isinstance(adaptive, (AdaptiveWarmup, PeakFinder)):
+        raise TypeError(f"adaptive must be an AdaptiveWarmup, a PeakFinder or None, got {type(adaptive).__name__}")
+
+
 def _claim_adaptive(adaptive: object, owner: object) -> None:
     """Make ``owner`` (a scheduler or callback) the one user of ``adaptive``: a second one raises."""
     if adaptive is None:
         return
-    if not isinstance(adaptive, AdaptiveWarmup):
-        raise TypeError(f"adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
+    _check_kind(adaptive)
     taken = getattr(adaptive, "_owner", None)
     if taken is not None and taken != id(owner):
         raise ValueError(
@@ -496,13 +508,12 @@ def _bind_adaptive(
         _claim_adaptive(adaptive, owner)
     if adaptive is None:
         return None
-    if not isinstance(adaptive, AdaptiveWarmup):
-        raise TypeError(f"adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
-    if adaptive.updates > 0 and param_groups is not None:
+    _check_kind(adaptive)
+    if isinstance(adaptive, AdaptiveWarmup) and adaptive.updates > 0 and param_groups is not None:
         ours = adaptive._sizes
         if ours is None or not ours.same_params(UpdateSize(param_groups)):
             raise ValueError(
                 f"this AdaptiveWarmup already ran {adaptive.updates} updates for another optimizer; it would "
                 "carry that state (and no warmup) over: give each scheduler a new AdaptiveWarmup(...)"
             )
-    return adaptive.bind(schedule, param_groups)  # type: ignore[arg-type]
+    return adaptive.bind(schedule, param_groups)  # type: ignore[union-attr]
