@@ -210,14 +210,10 @@ class PeakFinder:
         }
 
     def summary(self, bound: float = 1.0) -> str:
-        """``"peak found at update k: LR x (y x the bound)"`` for the bound LR ``bound`` (a group's base LR)."""
-        if self.decided_at is None:
-            return f"searching for the peak: update {self.updates}, LR {bound * self.ramp(self.position):.3g}"
-        lr = bound * self.peak_factor  # type: ignore[operator]
-        text = f"peak found at update {self.decided_at}: LR {lr:.3g} ({self.peak_factor:.3g}x the bound)"
-        if self.reason == "bound":
-            text += "; the loss never rose up to the bound, so the bound is the peak: a higher bound may train faster"
-        return text
+        """``"peak found at update k: LR x (y x the bound)"`` for a group whose bound LR is ``bound``."""
+        from ..monitoring.diagnosis import peak_verdict
+
+        return peak_verdict(self.report(), bound)
 
     # ------------------------------------------------------------------ state (plain numbers)
     def state_dict(self) -> dict[str, Any]:

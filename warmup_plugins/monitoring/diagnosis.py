@@ -66,7 +66,7 @@ from typing import Any
 from ..core import _checks
 from .record import TrainingRecord
 
-__all__ = ["DiagnoseOptions", "Diagnosis", "Finding", "Suggestion", "diagnose"]
+__all__ = ["DiagnoseOptions", "Diagnosis", "Finding", "Suggestion", "diagnose", "peak_verdict"]
 
 
 def _plain_data(obj: Any) -> dict[str, Any]:
@@ -340,6 +340,11 @@ class _Diagnoser:
         self.finite = [r for r in rows if math.isfinite(r.loss)]
         self.early_end = 2 * self.warmup_length if self.warmup_length > 0 else self._early_rows_end()
         self.notes: list[str] = []
+        search = meta.get("peak_finder")
+        if isinstance(search, dict):
+            bases = meta.get("base_lrs")
+            bound = bases[0] if isinstance(bases, list) and bases and _checks.is_real(bases[0]) else 1.0
+            self.notes.append(peak_verdict(search, bound))
 
     def _early_rows_end(self) -> float:
         """With no warmup: the step just past the first ``early_fraction`` of the rows."""
@@ -609,6 +614,20 @@ KINDS = tuple(kind for rule in RULES for kind in rule.kinds)
 
 
 # ---------------------------------------------------------------------- helpers
+def peak_verdict(report: dict[str, Any], bound: float) -> str:
+    """The one line a :class:`~warmup_plugins.PeakFinder` report comes to, for a group whose bound LR is ``bound``:
+    ``"peak found at update k: LR x (y x the bound)"``, or where the search stands."""
+    if report.get("decided_at") is None:
+        return "peak search still running: no peak chosen yet"
+    factor = report["peak_factor"]
+    text = f"peak found at update {report['decided_at']}: LR {bound * factor:.3g} ({factor:.3g}x the bound)"
+    if report.get("reason") == "bound":
+        text += "; the loss never rose up to the bound, so the bound is the peak: a higher bound may do better"
+    elif report.get("reason") == "nonfinite":
+        text += "; a non-finite loss ended the search"
+    return text
+
+
 def _rows(record: TrainingRecord) -> list[_Row]:
     u = record.updates
     return [

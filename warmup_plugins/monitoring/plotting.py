@@ -8,6 +8,8 @@ touched: safe in scripts, servers and notebooks alike.
   the update and, when the record has per-epoch rows, train/valid loss and accuracy against the
   epoch; the warmup ``[0, W)`` is shaded. Several records (a mapping of label to record) share the
   axes, one colour each.
+* :func:`plot_peak_search`: a :class:`~warmup_plugins.PeakFinder` search as fastai's ``lr_find`` draws it: the
+  loss (raw and smoothed) against the LR of each search update, on a log LR axis, the chosen peak marked.
 * :func:`plot_schedule`: the factor ``f(k)`` (or ``base_lr · f(k)``) of a :class:`WarmupSchedule`
   against the update, warmup shaded.
 """
@@ -24,9 +26,10 @@ import numpy as np
 
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
+from .diagnosis import peak_verdict
 from .record import TrainingRecord
 
-__all__ = ["describe", "plot_record", "plot_schedule", "smooth"]
+__all__ = ["describe", "plot_peak_search", "plot_record", "plot_schedule", "smooth"]
 
 LOG_LOSS_RATIO = 10.0  # "auto" loss axis: log scale when the largest finite loss is over 10x the median
 MAX_POINTS = 20_000  # plot_schedule draws at most this many updates (far more than the figure's pixels)
@@ -189,6 +192,48 @@ def plot_record(
     for ax in (ax_lr, ax_loss):
         ax.legend(frameon=False, fontsize=8)
     return _save(fig, out, title)
+
+
+def plot_peak_search(
+    record: TrainingRecord, path: str | os.PathLike[str], *, smooth_beta: float = 0.9, title: str | None = None
+) -> Path:
+    """Draw a :class:`~warmup_plugins.PeakFinder`'s search as ``lr_find`` does: the loss of every search update
+    against its LR (log axis), raw and smoothed (:func:`smooth`), with the edge (where the loss rose) and the chosen
+    peak marked, and the one-line verdict as the title.
+
+    ``record``: the :class:`TrainingRecord` of a run with ``record=True`` and ``adaptive=PeakFinder()`` (its
+    ``meta['peak_finder']`` and ``meta['base_lrs']``). ``path``: as :func:`plot_record` (default name
+    ``peak_search.png``). Returns the path written.
+    """
+    if not isinstance(record, TrainingRecord):
+        raise TypeError(f"record must be a TrainingRecord, got {type(record).__name__}")
+    record.validate()
+    report = record.meta.get("peak_finder")
+    if not isinstance(report, dict):
+        raise ValueError("record.meta has no 'peak_finder' report: record a run with adaptive=PeakFinder(), record=True")
+    smooth_beta = _checks.number("smooth_beta", smooth_beta, low=0, high=1, high_open=True)
+    out = _path(path, "peak_search.png")
+    bases = record.meta.get("base_lrs") or [1.0]
+    bound = _checks.number("record.meta['base_lrs'][0]", bases[0], low=0, low_open=True)
+    steps, lrs, losses = (_column(record.updates[k]) for k in ("step", "lr", "loss"))
+    end = report.get("decided_at")
+    searched = steps < end if end is not None else np.ones_like(steps, dtype=bool)
+    lrs, losses = lrs[searched], losses[searched]
+    fig = _figure(1)
+    ax = fig.subplots()
+    ax.plot(lrs, losses, ".", color="C0", ms=2.5, alpha=0.35, label="loss")
+    ax.plot(lrs, smooth(losses, smooth_beta), color="C0", lw=1.4, label="smoothed")
+    if report.get("edge_factor") is not None and report.get("reason") != "bound":
+        ax.axvline(bound * report["edge_factor"], color="C3", ls=":", lw=1.2, label="edge: the loss rose")
+    if report.get("peak_factor") is not None:
+        ax.axvline(bound * report["peak_factor"], color="C2", lw=1.6, label=f"peak {bound * report['peak_factor']:.3g}")
+    ax.set_xscale("log")
+    finite = losses[np.isfinite(losses)]
+    if finite.size and finite.max() > LOG_LOSS_RATIO * float(np.median(finite)):
+        ax.set_yscale("log")
+    ax.set(xlabel="learning rate (first param group)", ylabel="training loss")
+    ax.legend(frameon=False, fontsize=8)
+    return _save(fig, out, title if title is not None else peak_verdict(report, bound))
 
 
 def _has_epoch_values(record: TrainingRecord) -> bool:
