@@ -303,7 +303,7 @@ class WarmupCallback(Callback):
         *,
         mom: Spec | Sequence[Spec] | None = None,
         wd: Spec | Sequence[Spec] | None = None,
-        adaptive: AdaptiveWarmup | None = None,
+        adaptive: AdaptiveWarmup | PeakFinder | None = None,
         record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
@@ -493,6 +493,7 @@ def fit_warmup(
     cbs: Callback | Sequence[Callback] | None = None,
     reset_opt: bool = False,
     start_epoch: int = 0,
+    adaptive: AdaptiveWarmup | PeakFinder | None = None,
     **schedule_kwargs: Any,
 ) -> None:
     """Fit ``n_epoch`` epochs with a warmup then a decay, in ``fit_one_cycle``'s conventions.
@@ -507,7 +508,14 @@ def fit_warmup(
     ``fit_warmup(n, lr_max, warmup_type='cosine', warmup_pct=0.25, start_factor=1/25,
     decay_type='cosine', end_factor=1e-5)`` is ``fit_one_cycle(n, lr_max)``: fastai's default
     ``div=25``, ``pct_start=0.25`` and ``div_final=1e5`` (it ends at ``lr_max / 1e5``).
+
+    ``adaptive`` takes an :class:`~warmup_plugins.AdaptiveWarmup` or a :class:`~warmup_plugins.PeakFinder`;
+    ``fit_warmup(n, lr_max, adaptive=PeakFinder())`` finds the peak during the fit, ``lr_max`` the bound (the
+    finder ramps the warmup itself: no fixed warmup is added unless one is asked for).
     """
+    if isinstance(adaptive, PeakFinder) and warmup_type == "linear" and warmup_pct is None:
+        if not {"warmup_steps", "warmup_epochs"} & set(schedule_kwargs):
+            warmup_type = "none"  # the finder's ramp is the warmup
     if reset_opt or self.opt is None:
         self.create_opt()
     self.opt.set_hyper("lr", self.lr if lr_max is None else lr_max)
@@ -527,7 +535,7 @@ def fit_warmup(
             raise ValueError(f"fit_warmup: moms given, but the {type(self.opt).__name__} has no 'mom' hyper-parameter")
         mom_spec = mirror_moms(lr_spec, moms)
         self.opt.set_hyper("mom", moms[1])
-    callback = WarmupCallback(mom=mom_spec, **lr_spec)
+    callback = WarmupCallback(mom=mom_spec, adaptive=adaptive, **lr_spec)
     self.fit(n_epoch, lr=bases, wd=wd, cbs=L(callback) + L(cbs), start_epoch=start_epoch)
 
 

@@ -32,6 +32,7 @@ from .core import _checks, restarts
 from .core.choices import PLAIN_WARMUPS
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
+from .extensions.peak import PeakFinder
 
 __all__ = [
     "SCHED_NAMES",
@@ -75,7 +76,7 @@ class WarmupScheduler(Scheduler):
         noise_std: float = 1.0,
         noise_seed: int | None = None,
         initialize: bool = True,
-        adaptive: AdaptiveWarmup | None = None,
+        adaptive: AdaptiveWarmup | PeakFinder | None = None,
         record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:

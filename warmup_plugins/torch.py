@@ -26,6 +26,7 @@ from ._seam import number as position
 from .core import _checks
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
+from .extensions.peak import PeakFinder
 
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
 
@@ -42,7 +43,8 @@ class WarmupLR(LRScheduler):
 
     ``record=True`` keeps a :class:`~warmup_plugins.TrainingRecord` in ``.record``: pass the
     update's loss (and gradient norm) as ``step(loss=..., grad_norm=...)``. ``adaptive=`` takes an
-    :class:`~warmup_plugins.AdaptiveWarmup`, which moves the schedule's clock from that feedback.
+    :class:`~warmup_plugins.AdaptiveWarmup`, which moves the schedule's clock from that feedback, or a
+    :class:`~warmup_plugins.PeakFinder`, which finds the peak LR during the warmup (the optimizer's LR is the bound).
 
     It works as a member of torch's ``SequentialLR`` (first or later). Like ``LambdaLR`` it computes
     the LR from its own step rather than from the current one, so in ``ChainedScheduler`` it
@@ -57,7 +59,7 @@ class WarmupLR(LRScheduler):
         schedule: WarmupSchedule | Sequence[WarmupSchedule] | None = None,
         *,
         last_epoch: int = -1,
-        adaptive: AdaptiveWarmup | None = None,
+        adaptive: AdaptiveWarmup | PeakFinder | None = None,
         record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:

@@ -28,6 +28,8 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .core import _checks
 from .core.schedule import WarmupSchedule
+from .extensions.adaptive import AdaptiveWarmup
+from .extensions.peak import PeakFinder
 from .torch import WarmupLR
 
 __all__ = [
@@ -306,27 +308,37 @@ def get_scheduler(
     scheduler_specific_kwargs: Mapping[str, Any] | None = None,
     *,
     start_factor: float | None = None,
+    adaptive: AdaptiveWarmup | PeakFinder | None = None,
 ) -> WarmupLR | ReduceLROnPlateau:
     """transformers' ``get_scheduler``, returning a :class:`~warmup_plugins.torch.WarmupLR` with its LRs.
 
     ``name`` is one of :data:`SCHEDULER_NAMES` (or a ``transformers.SchedulerType``); the other
     arguments mean what they mean there. ``start_factor`` (keyword only, default: transformers' own
     start, usually 0) sets ``f(0)``; ``start_factor=0.01`` is this library's default, which wastes no
-    update at LR 0. ``"reduce_lr_on_plateau"`` returns ``ReduceLROnPlateau(optimizer, **kwargs)`` as
-    transformers does.
+    update at LR 0. ``adaptive`` (keyword only) takes an :class:`~warmup_plugins.AdaptiveWarmup` or a
+    :class:`~warmup_plugins.PeakFinder` (with ``num_warmup_steps=0``: it ramps the warmup itself, the optimizer's
+    LR as the bound); step the scheduler with the update's loss, ``scheduler.step(loss=...)``.
+    ``"reduce_lr_on_plateau"`` returns ``ReduceLROnPlateau(optimizer, **kwargs)`` as transformers does.
     """
     if _name(name) == "reduce_lr_on_plateau":
         return ReduceLROnPlateau(optimizer, **dict(scheduler_specific_kwargs or {}))
     schedule = transformers_schedule(
         name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, start_factor=start_factor
     )
-    return WarmupLR(optimizer, schedule)
+    return WarmupLR(optimizer, schedule, adaptive=adaptive)
 
 
 def _function(public: str, name: str, *positional: str) -> Callable[..., WarmupLR]:
     """transformers' ``public(optimizer, <positional>, ..., last_epoch=-1)`` for scheduler ``name``, as a WarmupLR."""
 
-    def build(optimizer: Optimizer, *args: Any, last_epoch: int = -1, start_factor: float | None = None, **kwargs):
+    def build(
+        optimizer: Optimizer,
+        *args: Any,
+        last_epoch: int = -1,
+        start_factor: float | None = None,
+        adaptive: AdaptiveWarmup | PeakFinder | None = None,
+        **kwargs: Any,
+    ) -> WarmupLR:
         if len(args) > len(positional):
             raise TypeError(f"{public}() takes at most {len(positional) + 1} positional arguments")
         given = dict(zip(positional, args))
@@ -336,7 +348,7 @@ def _function(public: str, name: str, *positional: str) -> Callable[..., WarmupL
         given.update(kwargs)
         w, t = given.pop("num_warmup_steps", None), given.pop("num_training_steps", None)
         schedule = transformers_schedule(name, optimizer, w, t, given, start_factor=start_factor)
-        return WarmupLR(optimizer, schedule, last_epoch=last_epoch)
+        return WarmupLR(optimizer, schedule, last_epoch=last_epoch, adaptive=adaptive)
 
     build.__name__ = build.__qualname__ = public
     build.__doc__ = f"transformers' ``{public}``, returning a WarmupLR with its LRs (see :func:`get_scheduler`)."

@@ -29,7 +29,9 @@ def rises_after(k_rise: int, n: int = T) -> list[float]:
     return [2.3 - 0.004 * k if k < k_rise else 2.3 - 0.004 * k_rise + 0.05 * (k - k_rise) for k in range(n)]
 
 
-def drive(finder: PeakFinder, losses: list[float], bound: float = BOUND, total: int = T) -> tuple[list[float], WarmupLR]:
+def drive(
+    finder: PeakFinder, losses: list[float], bound: float = BOUND, total: int = T
+) -> tuple[list[float], WarmupLR]:
     """Step a WarmupLR over ``losses`` (one per update); return the LR each update used."""
     opt = torch.optim.SGD(tiny_model().parameters(), lr=bound)
     sched = WarmupLR(opt, total_steps=total, decay_type="cosine", adaptive=finder)
@@ -87,9 +89,7 @@ def test_a_non_finite_loss_ends_the_search_at_once():
 
 def test_param_groups_keep_their_ratios():
     model = tiny_model()
-    opt = torch.optim.SGD(
-        [{"params": model[0].parameters(), "lr": 0.3}, {"params": model[2].parameters(), "lr": 0.03}]
-    )
+    opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.3}, {"params": model[2].parameters(), "lr": 0.03}])
     sched = WarmupLR(opt, total_steps=T, decay_type="linear", adaptive=PeakFinder())
     for loss in rises_after(70):
         a, b = (g["lr"] for g in opt.param_groups)
@@ -132,7 +132,10 @@ def test_bad_settings_name_the_argument(kwargs, error, match):
 
 def test_a_run_too_short_to_search_names_total_steps_and_search_fraction():
     opt = torch.optim.SGD(tiny_model().parameters(), lr=0.1)
-    with pytest.raises(ValueError, match=r"total_steps=100 is too short .*\(search_fraction=0.25 x total_steps = 25 updates\) needs at least 50; raise total_steps"):
+    with pytest.raises(
+        ValueError,
+        match=r"total_steps=100 is too short .*\(search_fraction=0.25 x total_steps = 25 updates\) needs at least 50; raise total_steps",
+    ):
         WarmupLR(opt, total_steps=100, adaptive=PeakFinder())
 
 
@@ -169,7 +172,9 @@ def _roundtrip(state: dict) -> dict:
     return torch.load(buffer, weights_only=True)
 
 
-@pytest.mark.parametrize("at", [5, 30, 64, 75, 81, 90, 200, T + 2])  # burn-in, ramp, in the hold, decision, decay, after T
+@pytest.mark.parametrize(
+    "at", [5, 30, 64, 75, 81, 90, 200, T + 2]
+)  # burn-in, ramp, in the hold, decision, decay, after T
 def test_resume_anywhere_gives_the_uninterrupted_lrs(at):
     losses = rises_after(60, T + 10)
     whole, _ = drive(PeakFinder(), losses)

@@ -287,7 +287,7 @@ class AdaptiveWarmup:
             return 0.0
         hi = min(self._warmup, self.clock + self.max_rate)
         return (
-            _warmup_clock_for(self._schedule, _factor(self._schedule, self.clock) * allowed, self.clock, hi)
+            _clock_for(self._schedule, _factor(self._schedule, self.clock) * allowed, self.clock, hi, rising=True)
             - self.clock
         )
 
@@ -297,8 +297,8 @@ class AdaptiveWarmup:
         safe = verdict == "stable" and (size is None or target is None or size <= target)
         if safe:
             self.probe_clocks.append(self.clock)
-            self.clock = _warmup_clock_for(
-                self._schedule, 2 * _factor(self._schedule, self.clock), self.clock, self._warmup
+            self.clock = _clock_for(
+                self._schedule, 2 * _factor(self._schedule, self.clock), self.clock, self._warmup, rising=True
             )
             if len(self.probe_clocks) < self.probe_updates and self.clock < self._warmup:
                 return
@@ -328,7 +328,7 @@ class AdaptiveWarmup:
             self.decay_start = self._warmup
         else:
             self.peak_factor = float(_factor(self._schedule, at))
-            self.decay_start = _decay_clock_for(self._schedule, self.peak_factor, self._warmup, self._total)
+            self.decay_start = _clock_for(self._schedule, self.peak_factor, self._warmup, self._total, rising=False)
         self.clock = self.decay_start if self.updates < self._total else self._total
 
     def _decay_clock(self) -> float:
@@ -431,26 +431,23 @@ def _factor(schedule: WarmupSchedule | None, clock: float) -> float:
     return float(schedule(clock)) if schedule is not None else 1.0
 
 
-def _warmup_clock_for(schedule: WarmupSchedule | None, factor: float, lo: float, hi: float) -> float:
-    """The largest clock in ``[lo, hi]`` (in the warmup, where ``f`` rises) with ``f <= factor``."""
-    if _factor(schedule, hi) <= factor:
-        return hi
-    if _factor(schedule, lo) > factor:
-        return lo
-    for _ in range(_BISECTIONS):
-        mid = (lo + hi) / 2
-        lo, hi = (mid, hi) if _factor(schedule, mid) <= factor else (lo, mid)
-    return lo
-
-
-def _decay_clock_for(schedule: WarmupSchedule | None, factor: float, lo: float, hi: float) -> float:
-    """The first clock in ``[lo, hi]`` (in the decay, where ``f`` falls) with ``f <= factor``."""
-    if _factor(schedule, hi) > factor:
+def _clock_for(schedule: WarmupSchedule | None, factor: float, lo: float, hi: float, *, rising: bool) -> float:
+    """Where ``f`` crosses ``factor`` in ``[lo, hi]``, by bisection: in the warmup (``rising``, ``f`` goes up) the
+    largest clock with ``f <= factor``; in the decay (``f`` goes down) the first clock with ``f <= factor``."""
+    if rising:
+        if _factor(schedule, hi) <= factor:
+            return hi
+        if _factor(schedule, lo) > factor:
+            return lo
+    elif _factor(schedule, hi) > factor:
         return hi
     for _ in range(_BISECTIONS):
         mid = (lo + hi) / 2
-        lo, hi = (lo, mid) if _factor(schedule, mid) <= factor else (mid, hi)
-    return hi
+        if (_factor(schedule, mid) <= factor) == rising:
+            lo = mid
+        else:
+            hi = mid
+    return lo if rising else hi
 
 
 def _check_running(state: dict[str, Any]) -> dict[str, Any]:

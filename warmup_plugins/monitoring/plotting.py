@@ -210,7 +210,9 @@ def plot_peak_search(
     record.validate()
     report = record.meta.get("peak_finder")
     if not isinstance(report, dict):
-        raise ValueError("record.meta has no 'peak_finder' report: record a run with adaptive=PeakFinder(), record=True")
+        raise ValueError(
+            "record.meta has no 'peak_finder' report: record a run with adaptive=PeakFinder(), record=True"
+        )
     smooth_beta = _checks.number("smooth_beta", smooth_beta, low=0, high=1, high_open=True)
     out = _path(path, "peak_search.png")
     bases = record.meta.get("base_lrs") or [1.0]
