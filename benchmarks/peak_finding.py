@@ -302,8 +302,7 @@ def execute(args: argparse.Namespace, setups: list[Setup]) -> None:
             if args.only:
                 todo = [j for j in todo if j.method.startswith(tuple(args.only))]
             pending = {pool.submit(_work, j, shared): j for j in todo}
-            total = len(todo)
-            for i in range(total):
+            while pending:
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     job = pending.pop(future)
@@ -319,8 +318,6 @@ def execute(args: argparse.Namespace, setups: list[Setup]) -> None:
                         f"(max loss {result['max_loss']:.3g}, {result['seconds']:.0f} s)",
                         flush=True,
                     )
-                if not pending:
-                    break
 
 
 def quick_setups() -> list[Setup]:

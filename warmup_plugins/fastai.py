@@ -513,9 +513,9 @@ def fit_warmup(
     ``fit_warmup(n, lr_max, adaptive=PeakFinder())`` finds the peak during the fit, ``lr_max`` the bound (the
     finder ramps the warmup itself: no fixed warmup is added unless one is asked for).
     """
-    if isinstance(adaptive, PeakFinder) and warmup_type == "linear" and warmup_pct is None:
-        if not {"warmup_steps", "warmup_epochs"} & set(schedule_kwargs):
-            warmup_type = "none"  # the finder's ramp is the warmup
+    asked = warmup_pct is not None or {"warmup_steps", "warmup_epochs"} & set(schedule_kwargs)
+    if isinstance(adaptive, PeakFinder) and warmup_type == "linear" and not asked:
+        warmup_type = "none"  # the finder's ramp is the warmup
     if reset_opt or self.opt is None:
         self.create_opt()
     self.opt.set_hyper("lr", self.lr if lr_max is None else lr_max)

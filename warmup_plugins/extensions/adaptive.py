@@ -168,7 +168,8 @@ class AdaptiveWarmup:
     REPORT_KEY: ClassVar[str] = "adaptive"  # where a training record keeps report()
 
     def where(self) -> tuple[float, float]:
-        """``(s, c) = (clock, 1)``: the next update uses ``f(clock)`` of each group's base value (the Driver writes it)."""
+        """``(s, c) = (clock, 1)``: the next update uses ``f(clock)`` of each group's base value (the Driver
+        writes it)."""
         return self.clock, 1.0
 
     @property
