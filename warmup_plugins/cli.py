@@ -281,6 +281,19 @@ def _cmd_plot_record(args: argparse.Namespace, parser: argparse.ArgumentParser) 
     return EXIT_CLEAN
 
 
+def _cmd_plot_search(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    """Draw a PeakFinder's search (loss against LR, the chosen peak marked) and print its verdict line."""
+    from .monitoring.diagnosis import peak_verdict
+    from .monitoring.plotting import plot_peak_search
+
+    record = _load(parser, args.record)
+    path = _run(parser, plot_peak_search, record, args.output, title=args.title)
+    bases = record.meta.get("base_lrs") or [1.0]
+    print(peak_verdict(record.meta["peak_finder"], bases[0]))
+    _wrote(path, args.output)
+    return EXIT_CLEAN
+
+
 def _label(path: str) -> str:
     return Path(path).stem
 
@@ -368,6 +381,17 @@ def build_parser() -> argparse.ArgumentParser:
     plot_rec.add_argument("--loss-scale", default="auto", choices=("auto", "linear", "log"))
     plot_rec.add_argument("--title", help="the figure title")
     plot_rec.set_defaults(run=_cmd_plot_record, command_parser=plot_rec)
+
+    search = sub.add_parser(
+        "plot-search",
+        help="draw a PeakFinder's search as lr_find does and print the peak it found",
+        description="Draw the loss against the LR over a PeakFinder's search (a record saved with record=True), "
+        "the chosen peak marked, and print 'peak found at update k: LR x (y x the bound)'.",
+    )
+    search.add_argument("record", metavar="RECORD.json")
+    search.add_argument("-o", "--output", required=True, metavar="FILE.png", help=_OUTPUT_HELP.format("peak_search"))
+    search.add_argument("--title", help="the figure title (default: the verdict line)")
+    search.set_defaults(run=_cmd_plot_search, command_parser=search)
 
     tb = sub.add_parser(
         "tensorboard",

@@ -287,3 +287,26 @@ def test_two_ranks_with_different_losses_take_the_same_decision(tmp_path):
     assert first["report"] == second["report"]
     assert first["report"]["reason"] == "rise"  # the mean of the two ranks' losses rose
     assert all(math.isfinite(v) for v in first["lrs"])
+
+
+def test_the_cli_draws_the_search_and_prints_the_verdict(tmp_path, capsys):
+    from warmup_plugins.cli import main
+
+    model = tiny_model()
+    opt = _opt(model)
+    sched = WarmupLR(opt, total_steps=T, decay_type="cosine", adaptive=PeakFinder(), record=True)
+    for k in range(T):
+        _train(model, opt, k)
+        sched.step(loss=LOSSES[k])
+    saved = sched.record.save(tmp_path / "run.json")
+    assert main(["plot-search", str(saved), "-o", str(tmp_path / "search.png")]) == 0
+    out = capsys.readouterr().out
+    assert out.splitlines()[0] == sched.adaptive.summary(BOUNDS[0])
+    assert (tmp_path / "search.png").stat().st_size > 10_000
+    plain = WarmupLR(torch.optim.SGD(tiny_model().parameters(), lr=0.1), warmup_steps=2, record=True)
+    plain.step(loss=1.0)
+    other = plain.record.save(tmp_path / "plain.json")
+    with pytest.raises(SystemExit) as error:
+        main(["plot-search", str(other), "-o", str(tmp_path / "x.png")])
+    assert error.value.code == 2
+    assert "has no 'peak_finder' report" in capsys.readouterr().err
