@@ -122,7 +122,7 @@ def test_one_weight_copy_only_during_the_warmup():
         loss.backward()
         opt.step()
         sched.step(loss=loss.item())
-        snapshot = sched.adaptive._sizes.snapshot
+        snapshot = sched.adaptive._probe.sizes.snapshot
         copies.append(0 if snapshot is None else sum(t.numel() for g in snapshot for t in g))
     n = sum(p.numel() for p in model.parameters())
     done = sched.adaptive.warmup_done_at

@@ -105,7 +105,7 @@ def test_torch_resume_mid_warmup_is_exact_with_the_snapshot_retaken_from_the_loa
     assert "snapshot" not in saved["s"]["adaptive"]  # plain numbers; the snapshot is re-taken from the loaded model
     rest, again, *_ = train(torch_factory, 80, state=saved["s"], model_state=saved["m"], opt_state=saved["o"])
     assert first + rest == full
-    assert again.adaptive.warmup_done_at <= 60 and again.adaptive._sizes.snapshot is None  # none kept
+    assert again.adaptive.warmup_done_at <= 60 and again.adaptive._probe.sizes.snapshot is None  # none kept
 
 
 def test_timm_runs_the_size_signal_like_torch():

@@ -65,7 +65,7 @@ from typing import Any, ClassVar
 
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
-from .update_size import UpdateSize
+from .update_size import UpdateProbe, UpdateSize
 
 __all__ = ["AdaptiveWarmup"]
 
@@ -142,7 +142,7 @@ class AdaptiveWarmup:
             setattr(self, name, value)
         self._schedule: WarmupSchedule | None = None
         self._warmup, self._total = 0.0, math.inf
-        self._sizes: UpdateSize | None = None
+        self._probe: UpdateProbe | None = None  # measures the update sizes of the optimizer's param groups
 
     # ------------------------------------------------------------------ binding
     def bind(self, schedule: WarmupSchedule, param_groups: object = None) -> AdaptiveWarmup:
@@ -152,7 +152,7 @@ class AdaptiveWarmup:
         if self.cap_peak and schedule.total_steps is None:
             raise ValueError("AdaptiveWarmup(cap_peak=True) needs a schedule with total_steps (the decay it lowers)")
         if param_groups is not None:
-            self._sizes = UpdateSize(param_groups)
+            self._probe = UpdateProbe(param_groups, self.measure_every)
         self._schedule = schedule
         self._warmup = float(schedule.warmup_steps)
         self._total = math.inf if schedule.total_steps is None else float(schedule.total_steps)
@@ -161,8 +161,8 @@ class AdaptiveWarmup:
             self.probing = self.probe and self._warmup > 0
         if self._warmup == 0 and self.warmup_done_at is None:
             self.warmup_done_at = 0
-        if param_groups is not None and self._measuring and (self.updates + 1) % self.measure_every == 0:
-            self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
+        if param_groups is not None and self._measuring:
+            self._probe.prepare(self.updates)  # type: ignore[union-attr]  # the weights the next update starts from
         return self
 
     REPORT_KEY: ClassVar[str] = "adaptive"  # where a training record keeps report()
@@ -174,7 +174,7 @@ class AdaptiveWarmup:
 
     @property
     def _measuring(self) -> bool:
-        return self._sizes is not None and self.update_target is not None and self.warmup_done_at is None
+        return self._probe is not None and self.update_target is not None and self.warmup_done_at is None
 
     @property
     def in_warmup(self) -> bool:
@@ -213,7 +213,7 @@ class AdaptiveWarmup:
         return self.clock
 
     def _device(self) -> object:
-        return None if self._sizes is None else self._sizes.groups[0][0].device
+        return None if self._probe is None else self._probe.device
 
     def _warmup_step(self, loss: float | None, grad_norm: float | None, size: float | None) -> None:
         before = self.clock
@@ -268,18 +268,13 @@ class AdaptiveWarmup:
         return "stable"
 
     def _measure(self) -> float | None:
-        """This update's relative size when one is due (None otherwise); snapshots for the next one."""
-        sizes = self._sizes
+        """This update's relative size when one is due (None otherwise)."""
         if not self._measuring:
             return None
-        if self.updates % self.measure_every == 0:
-            size = sizes.measure()
-            if size is not None:
-                self.last_update_size = size
-            return size
-        if (self.updates + 1) % self.measure_every == 0:
-            sizes.take_snapshot()
-        return None
+        size = self._probe.measure(self.updates)  # type: ignore[union-attr]
+        if size is not None:
+            self.last_update_size = size
+        return size
 
     def _rate(self, size: float) -> float:
         """How far the clock may move so that the next update's relative size stays under the target."""
@@ -324,7 +319,7 @@ class AdaptiveWarmup:
     def _finish(self, at: float) -> None:
         """End the warmup at clock ``at``: the decay starts where it first falls to ``f(at)``."""
         self.warmup_done_at = self.updates
-        self._sizes_release()
+        self._probe_release()
         if at >= self._warmup:
             self.decay_start = self._warmup
         else:
@@ -342,9 +337,9 @@ class AdaptiveWarmup:
             return self._total + (self.updates - done)  # type: ignore[operator]
         return start + (self.updates - done) * (self._total - start) / rest  # type: ignore[operator]
 
-    def _sizes_release(self) -> None:
-        if self._sizes is not None:
-            self._sizes.snapshot = None  # the warmup is over: no more measurements, no copy kept
+    def _probe_release(self) -> None:
+        if self._probe is not None:
+            self._probe.release()  # the warmup is over (or a state replaces it): no copy kept
 
     # ------------------------------------------------------------------ report and state (plain numbers)
     def report(self) -> dict[str, Any]:
@@ -380,9 +375,11 @@ class AdaptiveWarmup:
         settings, running = _decoded(state)  # all checked before any is applied
         for name, value in {**settings, **running}.items():
             setattr(self, name, value)
-        self._sizes_release()
-        if self._measuring and (self.updates + 1) % self.measure_every == 0:
-            self._sizes.take_snapshot()  # type: ignore[union-attr]  # the weights the next update starts from
+        self._probe_release()
+        if self._probe is not None:
+            self._probe.every = self.measure_every  # the saved setting
+        if self._measuring:
+            self._probe.prepare(self.updates)  # type: ignore[union-attr]  # the weights the next update starts from
 
 
 def _check_schedule(schedule: object) -> None:
@@ -508,8 +505,8 @@ def _bind_adaptive(
         return None
     _check_kind(adaptive)
     if isinstance(adaptive, AdaptiveWarmup) and adaptive.updates > 0 and param_groups is not None:
-        ours = adaptive._sizes
-        if ours is None or not ours.same_params(UpdateSize(param_groups)):
+        ours = adaptive._probe
+        if ours is None or not ours.sizes.same_params(UpdateSize(param_groups)):
             raise ValueError(
                 f"this AdaptiveWarmup already ran {adaptive.updates} updates for another optimizer; it would "
                 "carry that state (and no warmup) over: give each scheduler a new AdaptiveWarmup(...)"

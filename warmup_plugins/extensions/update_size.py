@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # torch is imported where it is used: importing the package does not load it
     import torch
 
-__all__ = ["UpdateSize", "param_lists"]
+__all__ = ["UpdateProbe", "UpdateSize", "param_lists"]
 
 
 def param_lists(param_groups: object) -> list[list[torch.Tensor]]:
@@ -96,6 +96,36 @@ class UpdateSize:
             scale = torch.maximum(size, torch.linalg.vector_norm(size) * torch.sqrt(numel / numel.sum()))
             ratios = torch.where(scale > 0, step / scale, torch.where(step > 0, torch.inf, 0.0))
             return float(ratios.max().item())  # the one host sync
+
+
+class UpdateProbe:
+    """An :class:`UpdateSize` measured every ``every`` updates: it snapshots the weights just before an update that is
+    due (update ``n`` is due when ``n % every == 0``, counting from 1) and measures it right after, so no copy is
+    taken for the updates in between. Its state is the snapshot alone (never saved: re-taken by :meth:`prepare`)."""
+
+    def __init__(self, param_groups: object, every: int) -> None:
+        self.sizes, self.every = UpdateSize(param_groups), every
+
+    @property
+    def device(self) -> torch.device:
+        return self.sizes.groups[0][0].device
+
+    def prepare(self, done: int) -> None:
+        """After ``done`` updates (a start or a resume): snapshot the weights if update ``done + 1`` is due."""
+        if (done + 1) % self.every == 0:
+            self.sizes.take_snapshot()
+
+    def measure(self, done: int) -> float | None:
+        """Update ``done`` just finished: its relative size if it was due (None otherwise), and a snapshot for the
+        next due one."""
+        if done % self.every == 0:
+            return self.sizes.measure()
+        self.prepare(done)
+        return None
+
+    def release(self) -> None:
+        """No more measurements: drop the weight copy."""
+        self.sizes.snapshot = None
 
 
 def _total_norm(norms: Sequence[torch.Tensor]) -> torch.Tensor:
