@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.demo import ADAPTERS, max_loss, summary
+from benchmarks.demo import ADAPTERS, max_loss, peak_lr, summary
 from benchmarks.loops import RunResult
 
 RESULTS = Path("benchmarks/results")
@@ -38,13 +38,13 @@ def markdown(result: dict) -> str:
         runs = [run_result(r) for r in model["runs"]]
         torch_lrs = np.asarray(runs[0].lrs)
         rows = [
-            "| run | test accuracy | final train loss | max train loss | max \\|dLR\\| |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| run | peak LR | test accuracy | final train loss | max train loss | max \\|dLR\\| |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for run in runs:
             delta = f"{np.abs(np.asarray(run.lrs) - torch_lrs).max():.3g}" if run.adapter in ADAPTERS else "-"
-            accuracy, loss = run.test_accuracy[-1], run.train_loss[-1]
-            rows.append(f"| {run.label} | {accuracy:.2%} | {loss:.4f} | {max_loss(run):.2f} | {delta} |")
+            accuracy, loss, peak = run.test_accuracy[-1], run.train_loss[-1], peak_lr(run)
+            rows.append(f"| {run.label} | {peak:.3g} | {accuracy:.2%} | {loss:.4f} | {max_loss(run):.2f} | {delta} |")
         recipe = model["recipe"]
         head = (
             f"**{name}**: {recipe['epochs']} epochs, batch {recipe['batch_size']}, {len(runs[0].lrs)} updates, "
