@@ -276,7 +276,11 @@ def test_what_cannot_be_expressed_is_refused_by_name(name, w, t, kwargs, named):
 @pytest.mark.parametrize(
     ("call", "error", "match"),
     [
-        (lambda: get_scheduler("cosin", optimizer(0.1), 2, 10), ValueError, "name must be one of"),
+        (
+            lambda: get_scheduler("cosin", optimizer(0.1), 2, 10),
+            ValueError,
+            r"name must be one of .*\(did you mean 'cosine'\?\)",
+        ),
         (lambda: get_scheduler("linear", optimizer(0.1), None, 10), ValueError, "requires `num_warmup_steps`"),
         (lambda: get_scheduler("linear", optimizer(0.1), 2, None), ValueError, "requires `num_training_steps`"),
         (lambda: get_scheduler("linear", optimizer(0.1), 2, 10, {"power": 2}), TypeError, "power"),
