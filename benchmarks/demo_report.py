@@ -32,7 +32,9 @@ def markdown(result: dict) -> str:
         f"Measured on {env['device']} (torch {env['torch']}, timm {env['timm']}, fastai {env['fastai']}, "
         f"commit {env['git_commit']}): {result['wall_seconds']:.0f} s wall time for the whole demo"
     )
-    where += f", load average {load[0]:.1f} at the start." if load else " (load average not recorded)."
+    where += f", load average {load[0]:.1f} at the start" if load else " (load average not recorded)"
+    threads = result.get("torch_threads")
+    where += f", {threads} torch thread{'' if threads == 1 else 's'}." if threads else "."
     parts = [where]
     for name, model in result["models"].items():
         runs = [run_result(r) for r in model["runs"]]

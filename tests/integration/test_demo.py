@@ -172,6 +172,9 @@ def test_the_reference_rows_over_seeds_report_the_paired_gain(tmp_path, monkeypa
     ]
     assert f"mean {sum(gains) / 2:+.2f} points, 95% interval" in report and "(2 seeds)" in report
     assert demo.PAIR_PEAK == {"seed_cnn": 0.03}  # restored
+    (out / "demo_pair.md").unlink()
+    assert demo_pair.main(["--render", str(out / "demo_pair.json")]) == result
+    assert (out / "demo_pair.md").read_text() == report
 
 
 def test_offline_without_a_copy_stops_at_once_and_says_how_to_get_one(tmp_path, monkeypatch):
