@@ -26,6 +26,7 @@ import os
 import time
 import warnings
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -50,16 +51,20 @@ OUT = Path("runs/demo")
 PAIR_PEAK = {"seed_cnn": 0.03}
 
 
+def pair_peak(recipe: Recipe) -> float:
+    """The reference rows' peak: ``PAIR_PEAK``, or the recipe's own peak for a model without one."""
+    return PAIR_PEAK.get(recipe.name, recipe.peak_lr)
+
+
 def pair_trainer(trainer: Trainer) -> Trainer:
-    """The trainer's recipe at ``PAIR_PEAK`` (the recipe's own peak for models without one), the start LR scaled."""
-    recipe = trainer.recipe
-    peak = PAIR_PEAK.get(recipe.name, recipe.peak_lr)
+    """The trainer's recipe at :func:`pair_peak`, its start LR scaled with it."""
+    recipe, peak = trainer.recipe, pair_peak(trainer.recipe)
     high = copy.copy(trainer)
     high.recipe = recipe.with_(peak_lr=peak, start_lr=peak * recipe.start_lr / recipe.peak_lr)
     return high
 
 
-def no_warmup(high: Trainer, recipe: Recipe) -> RunResult | None:
+def no_warmup(high: Trainer, recipe: Recipe) -> RunResult:
     """The recipe's decay at the pair's peak from the first update."""
     schedule = high.recipe.schedule(high.steps_per_epoch)
     cold = WarmupSchedule(warmup_type="none", total_steps=schedule.total_steps, decay_type=recipe.decay)
@@ -67,30 +72,44 @@ def no_warmup(high: Trainer, recipe: Recipe) -> RunResult | None:
     return plain_loop(high, label, "no warmup", lambda o: WarmupLR(o, cold), call_step, nothing)
 
 
-def recipe_warmup(high: Trainer, recipe: Recipe) -> RunResult | None:
-    """The recipe's warmup and decay at the pair's peak (None at the recipe's own peak: the adapters' rows)."""
-    if high.recipe.peak_lr == recipe.peak_lr:
-        return None
+def recipe_warmup(high: Trainer, recipe: Recipe) -> RunResult:
+    """The recipe's warmup and decay at the pair's peak."""
     schedule = high.recipe.schedule(high.steps_per_epoch)
     label = f"peak {high.recipe.peak_lr:g}, {recipe.warmup_epochs:g}-epoch warmup"
     return plain_loop(high, label, "warmup", lambda o: WarmupLR(o, schedule), call_step, nothing)
 
 
-# The reference rows, in table order: each is ``row(trainer at the pair's peak, the recipe) -> RunResult or None``
-# (None: no row for this recipe). A new row is one more function here (and its line style in STYLES).
-REFERENCES: tuple[Callable[[Trainer, Recipe], RunResult | None], ...] = (no_warmup, recipe_warmup)
+def always(recipe: Recipe) -> bool:
+    return True
+
+
+def above_the_recipes_peak(recipe: Recipe) -> bool:
+    """At the recipe's own peak the adapters' rows are this row already."""
+    return pair_peak(recipe) != recipe.peak_lr
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference row: ``run(trainer at the pair's peak, the recipe)``, for the recipes where ``applies``."""
+
+    run: Callable[[Trainer, Recipe], RunResult]
+    applies: Callable[[Recipe], bool] = always
+
+
+# The reference rows, in table order. A new row (say, a warmup that finds its own peak) is one more entry here,
+# with its line style in STYLES under its RunResult.adapter; the progress plan, the table and the figure follow.
+REFERENCES: tuple[Reference, ...] = (Reference(no_warmup), Reference(recipe_warmup, above_the_recipes_peak))
 
 
 def reference_count(recipe: Recipe) -> int:
-    """How many reference rows the recipe gets (to plan the progress): all, less the warmup row at its own peak."""
-    return len(REFERENCES) - (PAIR_PEAK.get(recipe.name, recipe.peak_lr) == recipe.peak_lr)
+    """How many reference rows the recipe gets (to plan the progress)."""
+    return sum(reference.applies(recipe) for reference in REFERENCES)
 
 
 def reference_runs(trainer: Trainer) -> list[RunResult]:
-    """The ``REFERENCES`` rows at the pair's peak."""
+    """The ``REFERENCES`` rows that apply to the trainer's recipe, at the pair's peak."""
     high = pair_trainer(trainer)
-    runs = [row(high, trainer.recipe) for row in REFERENCES]
-    return [run for run in runs if run is not None]
+    return [ref.run(high, trainer.recipe) for ref in REFERENCES if ref.applies(trainer.recipe)]
 
 
 def adapter_and_reference_runs(trainer: Trainer) -> list[RunResult]:

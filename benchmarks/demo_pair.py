@@ -14,10 +14,12 @@ interval, beside the seed spread of each row.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import statistics
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import torch
@@ -27,25 +29,37 @@ from benchmarks.adaptive_grid import T975
 from benchmarks.data import cache_dir, load_cifar10
 from benchmarks.environment import environment, save_result
 from benchmarks.loops import PROGRESS, Trainer
-from benchmarks.recipes import RECIPES
+from benchmarks.recipes import RECIPES, Recipe
 
 RESULTS = Path("benchmarks/results")
 
 
-def cell(trainer: Trainer, peak: float) -> dict:
-    """The reference rows at ``peak`` for the trainer's seed: per row its test accuracy per epoch, max loss."""
+@contextlib.contextmanager
+def peak_of_the_rows(model: str, peak: float) -> Iterator[None]:
+    """``demo.PAIR_PEAK[model] = peak`` inside the block, restored after it."""
     saved = dict(demo.PAIR_PEAK)
-    demo.PAIR_PEAK[trainer.recipe.name] = peak
+    demo.PAIR_PEAK[model] = peak
     try:
-        runs = demo.reference_runs(trainer)
+        yield
     finally:
         demo.PAIR_PEAK.clear()
         demo.PAIR_PEAK.update(saved)
+
+
+def cell(trainer: Trainer, peak: float) -> dict:
+    """The reference rows at ``peak`` for the trainer's seed: per row its test accuracy per epoch, max loss."""
+    with peak_of_the_rows(trainer.recipe.name, peak):
+        runs = demo.reference_runs(trainer)
     rows = {}
     for r in runs:
         rows[r.adapter] = {"label": r.label, "test_accuracy": r.test_accuracy, "train_loss": r.train_loss}
         rows[r.adapter]["max_loss"] = demo.max_loss(r)
     return {"peak": peak, "seed": trainer.seed, "rows": rows}
+
+
+def rows_at(recipe: Recipe, peak: float) -> int:
+    with peak_of_the_rows(recipe.name, peak):
+        return demo.reference_count(recipe)
 
 
 def markdown(result: dict) -> str:
@@ -112,7 +126,7 @@ def main(argv: list[str] | None = None) -> dict:
     train, test = train.subset(size["train_images"]), test.subset(size["test_images"])
     recipe = RECIPES["seed_cnn"].with_(epochs=size["epochs"], warmup_epochs=size["warmup_epochs"])
     updates = recipe.epochs * (len(train) // recipe.batch_size)
-    runs = sum(len(demo.REFERENCES) - (peak == recipe.peak_lr) for peak in args.peaks) * len(args.seeds)
+    runs = sum(rows_at(recipe, peak) for peak in args.peaks) * len(args.seeds)
     PROGRESS.plan(runs=runs, updates=runs * updates)
     result = {"benchmark": "demo_pair", "environment": environment("cpu"), "size": size, "cells": []}
     result["torch_threads"] = torch.get_num_threads()

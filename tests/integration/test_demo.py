@@ -199,3 +199,13 @@ def test_demo_on_real_cifar10_small(tmp_path):
         ]
     )
     assert result["pass"]
+
+
+def test_a_reference_row_is_one_entry_and_the_plan_counts_it(monkeypatch):
+    from benchmarks.recipes import RECIPES
+
+    seed_cnn = RECIPES["seed_cnn"]
+    assert demo.reference_count(seed_cnn) == 2
+    assert demo.reference_count(seed_cnn.with_(peak_lr=0.03)) == 1  # at its own peak the adapters' rows warm up
+    monkeypatch.setattr(demo, "REFERENCES", (*demo.REFERENCES, demo.Reference(demo.no_warmup)))
+    assert demo.reference_count(seed_cnn) == 3
