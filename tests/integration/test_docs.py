@@ -180,3 +180,31 @@ def test_the_readme_and_the_docs_home_give_the_same_reasons_with_the_same_number
     for number in ("0.0854", "LR 0", "57 resume cases", "80.6", "28-update warmup", "3 seeds"):
         assert number in readme, number
     assert "thin adapters that only map" not in readme + home  # no jargon on the first screen
+
+
+def test_the_first_screens_numbers_are_the_committed_measurements():
+    """Each number of the README's reasons comes from a committed result, re-read here (0.0854: timm's own
+    scheduler, tests/timm_adapter; 57: tests/integration/test_resume_matrix.py)."""
+    import json
+
+    from warmup_plugins import TrainingRecord, diagnose
+
+    readme = " ".join(README.read_text().split())
+    figures = ROOT / "examples" / "figures"
+    cold = TrainingRecord.from_dict(json.loads((figures / "monitor_no_warmup.json").read_text()))
+    spike, *_ = diagnose(cold).findings
+    assert (spike.kind, spike.step, round(spike.lr, 3)) == ("spike", 1, 0.03)
+    assert round(max(cold.updates["loss"][: spike.step + 1]), 1) == 80.6
+    assert spike.suggestions[0].value == 28
+    warm = TrainingRecord.from_dict(json.loads((figures / "monitor_warmup.json").read_text()))
+    first_epoch = [loss for step, loss in zip(warm.updates["step"], warm.updates["loss"]) if step < 200]
+    assert len(first_epoch) == warm.meta["steps_per_epoch"] == 200 and round(max(first_epoch), 2) == 4.33
+    assert "loss spiking to 80.6 at update 1 and suggested a 28-update warmup" in readme
+    assert "the first epoch's largest loss was 4.33" in readme
+    pair = json.loads((ROOT / "benchmarks" / "results" / "demo_pair.json").read_text())
+    gains = [
+        100 * (c["rows"]["warmup"]["test_accuracy"][-1] - c["rows"]["no warmup"]["test_accuracy"][-1])
+        for c in pair["cells"]
+    ]
+    assert len(gains) == 3 and {c["peak"] for c in pair["cells"]} == {0.03}
+    assert f"ends {min(gains):.1f} to {max(gains):.1f} points of CIFAR-10 test accuracy higher" in readme
