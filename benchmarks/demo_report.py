@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from benchmarks.demo import ADAPTERS, max_loss, summary
+from benchmarks.demo import ADAPTERS, max_loss, peak_lr, summary
 from benchmarks.loops import RunResult
 
 RESULTS = Path("benchmarks/results")
@@ -32,19 +32,21 @@ def markdown(result: dict) -> str:
         f"Measured on {env['device']} (torch {env['torch']}, timm {env['timm']}, fastai {env['fastai']}, "
         f"commit {env['git_commit']}): {result['wall_seconds']:.0f} s wall time for the whole demo"
     )
-    where += f", load average {load[0]:.1f} at the start." if load else " (load average not recorded)."
+    where += f", load average {load[0]:.1f} at the start" if load else " (load average not recorded)"
+    threads = result.get("torch_threads")
+    where += f", {threads} torch thread{'' if threads == 1 else 's'}." if threads else "."
     parts = [where]
     for name, model in result["models"].items():
         runs = [run_result(r) for r in model["runs"]]
         torch_lrs = np.asarray(runs[0].lrs)
         rows = [
-            "| run | test accuracy | final train loss | max train loss | max \\|dLR\\| |",
-            "| --- | ---: | ---: | ---: | ---: |",
+            "| run | peak LR | test accuracy | final train loss | max train loss | max \\|dLR\\| |",
+            "| --- | ---: | ---: | ---: | ---: | ---: |",
         ]
         for run in runs:
             delta = f"{np.abs(np.asarray(run.lrs) - torch_lrs).max():.3g}" if run.adapter in ADAPTERS else "-"
-            accuracy, loss = run.test_accuracy[-1], run.train_loss[-1]
-            rows.append(f"| {run.label} | {accuracy:.2%} | {loss:.4f} | {max_loss(run):.2f} | {delta} |")
+            accuracy, loss, peak = run.test_accuracy[-1], run.train_loss[-1], peak_lr(run)
+            rows.append(f"| {run.label} | {peak:.3g} | {accuracy:.2%} | {loss:.4f} | {max_loss(run):.2f} | {delta} |")
         recipe = model["recipe"]
         head = (
             f"**{name}**: {recipe['epochs']} epochs, batch {recipe['batch_size']}, {len(runs[0].lrs)} updates, "

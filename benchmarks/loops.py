@@ -103,6 +103,57 @@ _START = time.monotonic()
 _last_line = [_START]
 
 
+def duration(seconds: float) -> str:
+    """``40 s``, ``12 min``, ``1.5 h``."""
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 90 * 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
+
+
+@dataclass
+class Progress:
+    """The trainings of one invocation, once :meth:`plan` is called: which one runs (``training 2 of 5``) and
+    the time left, from the rate measured so far (updates per second of wall time, evaluations included)."""
+
+    runs: int = 0  # the trainings planned (0: not planned: no count and no time left)
+    updates: int = 0  # their optimizer updates, all together
+    run: int = 0
+    done: int = 0
+    started: float = 0.0
+
+    def plan(self, runs: int, updates: int) -> None:
+        self.runs, self.updates, self.run, self.done, self.started = runs, updates, 0, 0, time.monotonic()
+
+    def begin(self, label: str) -> None:
+        """A training starts: one line, ``training 2 of 5: <label>; <rate>, about 9 min left``."""
+        self.run += 1
+        if self.runs:
+            print(f"training {self.run} of {self.runs}: {label}; {self.left()}", flush=True)
+
+    def advance(self, updates: int) -> None:
+        self.done += updates
+
+    def where(self) -> str:
+        return f"training {self.run} of {self.runs}" if self.runs else ""
+
+    def rate(self) -> float | None:
+        """Updates per second so far (None before the first update, or when not planned)."""
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if self.runs and self.done and elapsed > 0 else None
+
+    def left(self) -> str:
+        """``0.75 updates/s, about 12 min left`` (or, before the first update, that it is not known yet)."""
+        rate = self.rate()
+        if rate is None:
+            return "time left: known after the first updates"
+        return f"{rate:.2f} updates/s, about {duration(max(self.updates - self.done, 0) / rate)} left"
+
+
+PROGRESS = Progress()  # planned by the demo; the loops below report to it
+
+
 class EpochBar:
     """A tqdm bar per epoch (running mean loss, LR, ETA) on a terminal. When stdout or stderr is not a
     terminal (a log file, a pipe): a progress line on stdout at most every ``LOG_EVERY`` seconds (run,
@@ -114,19 +165,25 @@ class EpochBar:
         from tqdm.auto import tqdm
 
         self.label, self.epoch, self.epochs, self.steps = label, epoch, epochs, steps
-        self.bar = tqdm(total=steps, desc=f"  {label[:40]:40s} {epoch + 1}/{epochs}", leave=False, disable=None)
+        run = f"{PROGRESS.run}/{PROGRESS.runs} " if PROGRESS.runs else ""
+        desc = f"  {run}{label[:40]:40s} {epoch + 1}/{epochs}"
+        self.bar = tqdm(total=steps, desc=desc, leave=False, disable=None)
         self.log = self.bar.disable or not sys.stdout.isatty()
-        self.last = 0.0
+        self.last, self.done = 0.0, 0
 
     def update(self, done: int, losses: torch.Tensor, lr: float) -> None:
         """After ``done`` updates of this epoch; ``losses[:done]`` holds their losses."""
+        PROGRESS.advance(done - self.done)
+        self.done = done
         if self.log:
             now = time.monotonic()
             if now - _last_line[0] >= LOG_EVERY:
                 _last_line[0] = now
+                where = f"  {PROGRESS.where()}, " if PROGRESS.runs else "  "
+                left = f", {PROGRESS.left()}" if PROGRESS.runs else ""
                 print(
-                    f"  {self.label}: epoch {self.epoch + 1}/{self.epochs}, update {done}/{self.steps}, "
-                    f"{now - _START:.0f} s elapsed",
+                    f"{where}{self.label}: epoch {self.epoch + 1}/{self.epochs}, update {done}/{self.steps}, "
+                    f"{now - _START:.0f} s elapsed{left}",
                     flush=True,
                 )
         if self.bar.disable:
@@ -135,7 +192,11 @@ class EpochBar:
         now = time.monotonic()
         if now - self.last > 0.5:
             self.last = now
-            self.bar.set_postfix(loss=f"{losses[:done].mean().item():.3f}", lr=f"{lr:.2e}")
+            postfix = {"loss": f"{losses[:done].mean().item():.3f}", "lr": f"{lr:.2e}"}
+            rate = PROGRESS.rate()
+            if rate is not None:
+                postfix["left"] = duration(max(PROGRESS.updates - PROGRESS.done, 0) / rate)
+            self.bar.set_postfix(postfix)
 
     def close(self, result: RunResult) -> None:
         self.bar.close()
@@ -187,6 +248,7 @@ def plain_loop(
     scheduler = make_scheduler(optimizer)
     loss_fn = recipe.loss()
     result = RunResult(label, adapter, recipe.name)
+    PROGRESS.begin(label)
     updates = 0
     for epoch in range(recipe.epochs):
         start = time.perf_counter()
@@ -291,6 +353,7 @@ def fastai_loop(
         opt_func=lambda params, lr: OptimWrapper(opt=recipe.optimizer(model)),
         cbs=[Measure(), *callbacks()],
     )
+    PROGRESS.begin(label)
     with learn.no_bar(), learn.no_logging():
         if fit == "fit_one_cycle":
             learn.fit_one_cycle(recipe.epochs, recipe.peak_lr)

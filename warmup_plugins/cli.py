@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import difflib
 import json
 import math
 import re
@@ -45,6 +46,19 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+    def _check_value(self, action: argparse.Action, value: Any) -> None:
+        """argparse's check of a value against ``choices`` (a subcommand's name, too), with a close match added:
+        ``invalid choice: 'shw' (choose from ...) (did you mean 'show'?)``. (Python 3.14's ``suggest_on_error``
+        does this; this package supports 3.10.)"""
+        try:
+            super()._check_value(action, value)
+        except argparse.ArgumentError as error:
+            names = [str(c) for c in action.choices or ()]
+            close = difflib.get_close_matches(str(value), names, n=1)
+            if not close or "you meant" in str(error) or "did you mean" in str(error):
+                raise
+            raise argparse.ArgumentError(action, f"{error.message} (did you mean {close[0]!r}?)") from None
 
 
 def _number(text: str) -> int | float:

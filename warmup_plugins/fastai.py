@@ -43,6 +43,7 @@ from fastcore.basics import patch
 from fastcore.foundation import L
 
 from ._param_groups import GroupWriter, read_value
+from ._repr import adaptive_repr
 from ._seam import Driver, Schedules, per_group, shared
 from .core import _checks, decays, warmups
 from .core.choices import PLAIN_WARMUPS
@@ -327,6 +328,24 @@ class WarmupCallback(Callback):
         self.schedules: dict[str, WarmupSchedule | Schedules] = {}
         self.hps: dict[str, list[float]] = {}
         self._init_state()
+
+    def __repr__(self) -> str:
+        """``WarmupCallback(warmup_pct=0.1, decay_type='cosine', mom=...)``: the schedules as given, or, once a fit
+        has resolved them, as ``WarmupSchedule``s in updates."""
+        given = self.__dict__  # fastai's Callback looks a missing attribute up on the learner: read our own only
+        resolved = given.get("schedules") or {}
+        parts = []
+        for name, spec in given.get("specs", {}).items():
+            value = resolved.get(name, spec)
+            if name == "lr" and isinstance(value, dict):
+                parts += [f"{key}={item!r}" for key, item in value.items()]
+            else:
+                parts.append(repr(value) if name == "lr" else f"{name}={value!r}")
+        if given.get("adaptive") is not None:
+            parts.append(f"adaptive={adaptive_repr(given['adaptive'])}")
+        if given.get("record") is not None:
+            parts.append("record=True")
+        return f"{type(self).__name__}({', '.join(parts)})"
 
     def _init_state(self) -> None:
         """Per-fit state: not pickled, rebuilt at every ``before_fit``."""

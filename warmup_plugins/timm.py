@@ -24,6 +24,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
+from ._repr import adapter_repr
 from ._seam import Decoder, Driver, Migration, build_schedules, owned, scalar, versioned
 from ._seam import number as position
 from ._seam import numbers as floats
@@ -113,6 +114,11 @@ class WarmupScheduler(Scheduler):
         self.adaptive, self.record = driver.adaptive, driver.record
         self.last_t: float = 0
         self.update_groups(self._get_lr(0))
+
+    def __repr__(self) -> str:
+        """``WarmupScheduler(WarmupSchedule(...), base_values=[...], t_in_epochs=..., last_t=t)``."""
+        position = {"t_in_epochs": getattr(self, "t_in_epochs", None), "last_t": getattr(self, "last_t", None)}
+        return adapter_repr(self, getattr(self, "_driver", None), "base_values", **position)
 
     @property
     def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:

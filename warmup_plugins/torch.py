@@ -20,6 +20,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
+from ._repr import adapter_repr
 from ._seam import Driver, build_schedules, owned, per_group, step_number, versioned
 from ._seam import integer as counter
 from ._seam import number as position
@@ -77,6 +78,10 @@ class WarmupLR(LRScheduler):
         )
         self.adaptive, self.record = self._driver.adaptive, self._driver.record
         super().__init__(optimizer, last_epoch)  # sets base_lrs from 'initial_lr', then _initial_step
+
+    def __repr__(self) -> str:
+        """``WarmupLR(WarmupSchedule(...), base_lrs=[...], last_epoch=k)``: the schedule, the bases, the step."""
+        return adapter_repr(self, getattr(self, "_driver", None), last_epoch=getattr(self, "last_epoch", None))
 
     @property
     def schedule(self) -> WarmupSchedule | tuple[WarmupSchedule, ...]:

@@ -257,9 +257,9 @@ SCHEDULER_NAMES: tuple[str, ...] = (*_FAMILIES, "reduce_lr_on_plateau", "greedy"
 
 def _name(name: Any) -> str:
     value = name.value if isinstance(name, enum.Enum) else name
-    if value not in SCHEDULER_NAMES:
+    if not isinstance(value, str):
         raise ValueError(f"name must be one of {list(SCHEDULER_NAMES)}, got {name!r}")
-    return value
+    return _checks.choice("name", value, SCHEDULER_NAMES)  # with a close match: (did you mean 'cosine'?)
 
 
 def transformers_schedule(

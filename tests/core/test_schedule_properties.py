@@ -75,6 +75,14 @@ def test_round_trips_through_pickle_and_dict(f):
         assert g(k) == f(k) == h(k)
 
 
+@given(schedules())
+def test_the_repr_rebuilds_the_schedule_and_shows_its_shape(f):
+    text = repr(f)
+    assert eval(text, {"WarmupSchedule": WarmupSchedule}) == f
+    assert text.startswith(f"WarmupSchedule(warmup_type={f.warmup_type!r}, warmup_steps={f.warmup_steps!r}, ")
+    assert f"decay_type={f.decay_type!r}" in text and "=None" not in text
+
+
 @given(st.floats(1e-6, 1), st.integers(1, 1000), st.integers(0, 999))
 def test_exponential_warmup_straight_on_log_scale(s, w, k):
     assume(k < w)

@@ -172,6 +172,9 @@ def test_show_defaults_epochs_and_untuned(capsys):
         (("diagnose", "missing.json"), "cannot read missing.json: No such file or directory"),
         (("diagnose", "README.md"), "README.md is not JSON"),
         (("frobnicate",), "invalid choice: 'frobnicate'"),
+        (("shw",), "invalid choice: 'shw' (choose from 'plot', 'show', 'diagnose', "),  # issue 29 item 8
+        (("shw",), "(did you mean 'show'?)"),
+        (("tune-reprot",), "(did you mean 'tune-report'?)"),
     ],
 )
 def test_bad_input_is_an_argparse_error(capsys, tmp_path, args, message):

@@ -75,6 +75,7 @@ def test_report_header_states_what_was_read():
         "warmup_steps": 100,
         "num_classes": 10,
         "notes": [],
+        "nominal_warmup": None,
         "findings": [],
     }
 
@@ -408,3 +409,69 @@ def test_a_record_kept_by_the_torch_adapter_is_diagnosed():
     assert result.warmup_steps == 5 and result.updates == 30
     assert result.kinds() == ["plateau"]
     assert actions(result.findings[0]) == {"raise_peak_lr": 0.3, "lengthen_run": 60}
+
+
+# ---------------------------------------------------------------------- an adaptive warmup
+def adaptive_record(losses, nominal, took, **report):
+    """A record whose adaptive warmup (nominal length ``nominal``) took ``took`` updates (None: not over)."""
+    record = make_record(losses, nominal)
+    record.meta["adaptive"] = {"warmup_updates": took, "nominal_warmup": nominal, **report}
+    if took is not None:
+        record.meta["warmup_updates"] = took
+    return record
+
+
+def test_an_adaptive_warmup_is_reported_with_its_nominal_length_and_the_advice_names_its_options():
+    """Issue 29 item 7: the report said "warmup 36 updates", then "extend the warmup from 36 to 150", an
+    advice the adaptive warmup cannot take as it stands."""
+    losses = clean_losses()
+    losses[60] *= 6
+    result = diagnose(adaptive_record(losses, 20, 36))
+    assert str(result).splitlines()[0] == "600 updates with a loss; warmup adaptive: nominal 20, took 36 updates"
+    assert result.warmup_steps == 36 and result.nominal_warmup == 20
+    extend = result.findings[0].suggestions[0]
+    assert extend.action == "extend_warmup" and extend.value == 130  # max(2 * 36, 2 * 61) = 122, rounded up
+    assert extend.text == (
+        "extend the warmup to 130 updates (the adaptive warmup took 36 of a nominal 20): warmup_steps=130 with "
+        "AdaptiveWarmup(max_rate=1), which never runs faster than the nominal pace; a lower "
+        "AdaptiveWarmup(update_target=...) (default 0.05, the relative update size it aims at) slows it too"
+    )
+    assert diagnose(adaptive_record(losses, 20, 36), warmup_steps=36).nominal_warmup is None  # the caller's W
+
+
+def test_an_adaptive_warmup_not_over_is_noted_and_judged_by_its_nominal_length():
+    result = diagnose(adaptive_record(clean_losses(), 100, None))
+    assert result.warmup_steps == 100 and result.nominal_warmup is None
+    assert result.notes == (
+        "the adaptive warmup (nominal 100 updates) was not over at the last update: its nominal length is used",
+    )
+
+
+def test_a_too_high_peak_names_cap_peak_unless_it_capped_already():
+    report = {"peak_too_high_at": 40, "suggested_peak_factor": 0.6, "stalls": 20}
+    record = adaptive_record(clean_losses(), 20, 50, peak_factor=None, **report)
+    record.meta["base_lrs"] = [0.1]
+    (text,) = [s.text for s in by_kind(diagnose(record))["peak_too_high"].suggestions]
+    assert text.endswith("; or AdaptiveWarmup(cap_peak=True), which ends the warmup at that lower peak")
+    record.meta["adaptive"]["peak_factor"] = 0.6
+    (text,) = [s.text for s in by_kind(diagnose(record))["peak_too_high"].suggestions]
+    assert "cap_peak" not in text
+
+
+def test_a_record_kept_by_an_adaptive_warmup_says_what_it_took():
+    from warmup_plugins import AdaptiveWarmup
+
+    model = tiny_model()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    schedule = WarmupSchedule(warmup_steps=10, total_steps=60, decay_type="cosine")
+    scheduler = WarmupLR(optimizer, schedule, adaptive=AdaptiveWarmup(), record=True)
+    for x, y in batches(60):
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        scheduler.step(loss=loss.item())
+    took = scheduler.adaptive.warmup_done_at
+    result = diagnose(scheduler.record)
+    assert took is not None and result.warmup_steps == took and result.nominal_warmup == 10
+    assert f"warmup adaptive: nominal 10, took {took} updates" in str(result).splitlines()[0]

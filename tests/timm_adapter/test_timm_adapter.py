@@ -186,6 +186,28 @@ def test_decay_after_warmup_reaches_the_peak_and_keeps_num_epochs():
     assert opt.param_groups[0]["lr"] == 0.0
 
 
+def test_timms_overlap_stops_below_the_peak_and_decay_after_warmup_reaches_it():
+    """The number the README quotes: timm's cosine with a 5-epoch warmup in 20 epochs (its other defaults,
+    warmup_prefix=False) never goes above 0.0854 of a 0.1 peak, its own drop-in here the same; with
+    decay_after_warmup=True the LR is 0.1 exactly at epoch 5."""
+    from timm.scheduler import create_scheduler_v2 as timms
+
+    def lrs(create, **extra):
+        opt = sgd()
+        scheduler, epochs = create(opt, sched="cosine", num_epochs=20, warmup_epochs=5, **extra)
+        out = []
+        for epoch in range(epochs + 1):
+            scheduler.step(epoch)
+            out.append(opt.param_groups[0]["lr"])
+        return out
+
+    theirs = lrs(timms)
+    assert round(max(theirs), 4) == 0.0854 and max(theirs) == theirs[5]  # the decay already 15% down at epoch 5
+    assert lrs(create_scheduler_v2) == pytest.approx(theirs, rel=1e-12, abs=1e-15)  # the drop-in: timm's LRs
+    ours = lrs(create_scheduler_v2, decay_after_warmup=True)
+    assert max(ours) == ours[5] == 0.1
+
+
 def test_multistep_torch_milestones():
     def lr_at(epoch, **kw):
         opt = sgd()

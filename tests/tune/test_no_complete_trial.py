@@ -34,7 +34,7 @@ def failed(trial):
 
 def study_of(objective, url, name="example"):
     study = create_study(name, storage=url, sampler=optuna.samplers.RandomSampler(seed=0))
-    return optimize(study, objective, 2)
+    return optimize(study, objective, 2, fail_fast=None)  # a study of failed trials, to report
 
 
 @pytest.mark.parametrize(
@@ -67,7 +67,8 @@ def test_the_example_reports_a_study_whose_trials_were_all_pruned(tmp_path, caps
 
 
 def test_outcome_lists_the_last_stopped_trials_only(tmp_path):
-    study = optimize(optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), study_name="s"), failed, 4)
+    study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0), study_name="s")
+    study = optimize(study, failed, 4, fail_fast=None)
     lines = outcome(study, show=2).splitlines()
     assert lines[1] == "  (the last 2 of 4 stopped trials)"
     assert [line.split(":")[0] for line in lines[2:]] == ["  trial 2 fail", "  trial 3 fail"]

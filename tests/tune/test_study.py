@@ -1,6 +1,7 @@
 """Studies: SQLite by default, shared by processes, failed trials recorded, bad storages refused."""
 
 import dataclasses
+import logging
 import os
 import subprocess
 import sys
@@ -67,6 +68,120 @@ def test_a_failing_trial_is_recorded_with_its_error_and_the_study_goes_on():
     states = [t.state for t in study.trials]
     assert states == [optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.FAIL, optuna.trial.TrialState.COMPLETE]
     assert study.trials[1].user_attrs["error"] == "RuntimeError: CUDA out of memory (pretend)"
+
+
+def values(*results):
+    """An objective returning ``results`` in turn (a number, or an exception to raise)."""
+
+    def objective(trial):
+        result = results[trial.number % len(results)]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+    return objective
+
+
+def test_joining_a_study_of_the_other_direction_is_refused_naming_both(tmp_path):
+    """Issue 28 case 3: direction='minimize' silently joined a maximize study, whose best trial was then the
+    highest loss (0.9 of 0.9, 0.1 and 0.5) and towards which TPE sampled."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    optimize(create_study("s", storage=url, sampler=seeded()), values(0.9, 0.1, 0.5), 3)
+    with pytest.raises(
+        ValueError,
+        match=r"study 's' was created to maximize, and direction='minimize' was given; pass direction='maximize'"
+        r" to join it, or a new study name",
+    ):
+        create_study("s", storage=url, direction="minimize")
+    study = load_study("s", url)
+    assert study.direction == optuna.study.StudyDirection.MAXIMIZE and study.best_trial.value == 0.9
+    assert len(study.trials) == 3  # nothing was added or changed
+    assert create_study("s", storage=url, direction="maximize").best_trial.value == 0.9  # the same direction joins
+    minimize = create_study("m", storage=url, direction="minimize")
+    with pytest.raises(ValueError, match=r"study 'm' was created to minimize, and direction='maximize' was given"):
+        create_study("m", storage=url)  # the default direction is named as well
+    assert load_study("m", url).direction == minimize.direction
+
+
+class Lines(logging.Handler):
+    """Collects the messages of one logger (Optuna's loggers do not propagate to pytest's caplog)."""
+
+    def __init__(self, name: str):
+        super().__init__(logging.INFO)
+        self.logger, self.messages = logging.getLogger(name), []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+    def __enter__(self):
+        self.logger_level = self.logger.level
+        self.logger.addHandler(self)
+        self.logger.setLevel(logging.INFO)
+        return self.messages
+
+    def __exit__(self, *exc):
+        self.logger.removeHandler(self)
+        self.logger.setLevel(self.logger_level)
+
+
+def test_joining_an_existing_study_says_what_it_holds(tmp_path):
+    """Issue 29 item 3: the corrected rerun joined a study of 20 failed trials without a word."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    with Lines("optuna") as messages:
+        study = create_study("my-warmup", storage=url, sampler=seeded())
+        assert not [m for m in messages if "joining" in m]  # a new study: nothing to say
+        optimize(study, values(RuntimeError("a"), RuntimeError("b")), 20)  # two errors alternating: never stops
+        create_study("my-warmup", storage=url)
+        optimize(study, values(0.5), 2)
+        optimize(study, values(optuna.TrialPruned("spike")), 1)
+        create_study("my-warmup", storage=url)
+    joined = [m for m in messages if m.startswith("joining")]
+    assert joined == [
+        "joining study 'my-warmup': 20 trials (0 complete, 20 failed)",
+        "joining study 'my-warmup': 23 trials (2 complete, 1 pruned, 20 failed)",
+    ]
+
+
+def test_the_first_trials_failing_with_one_error_stop_the_search_and_raise_it(tmp_path):
+    """Issue 29 item 3: the README's tuning block, copied alone, ran 20 trials that all failed with the same
+    NameError, and exited 0."""
+    url = f"sqlite:///{tmp_path / 'study.db'}"
+    study = create_study("s", storage=url, sampler=seeded())
+    bug = NameError("name 'loader' is not defined")
+    with pytest.raises(NameError, match="name 'loader' is not defined") as raised:
+        optimize(study, values(bug), 20)
+    assert raised.value is bug
+    trials = load_study("s", url).trials
+    assert [t.state for t in trials] == [optuna.trial.TrialState.FAIL] * 3  # stopped after 3, each kept
+    assert trials[0].user_attrs["error"] == "NameError: name 'loader' is not defined"
+    if sys.version_info >= (3, 11):
+        assert "the first 3 trials of this call (numbers 0, 1, 2, kept as failed in study 's')" in bug.__notes__[0]
+    with pytest.raises(NameError):  # the next call counts its own first trials
+        optimize(study, values(bug), 2, fail_fast=5)  # fewer trials than fail_fast: all of them failed alike
+    assert len(study.trials) == 5
+
+
+@pytest.mark.parametrize(
+    ("results", "fail_fast"),
+    [
+        ((0.5, RuntimeError("x"), RuntimeError("x"), RuntimeError("x")), 3),  # the first trial completed
+        ((RuntimeError("x"), RuntimeError("y")), 3),  # two different errors
+        ((ValueError("x"), RuntimeError("x")), 3),  # the same message from two types
+        ((RuntimeError("x"), optuna.TrialPruned("spike")), 3),  # a pruned trial among them
+        ((RuntimeError("x"),), None),  # asked to keep going
+    ],
+)
+def test_other_failures_keep_the_search_going(results, fail_fast):
+    study = create_study("s", storage=optuna.storages.InMemoryStorage(), sampler=seeded())
+    optimize(study, values(*results), 6, fail_fast=fail_fast)
+    assert len(study.trials) == 6
+
+
+def test_fail_fast_must_be_a_positive_integer():
+    study = create_study("s", storage=optuna.storages.InMemoryStorage())
+    with pytest.raises(ValueError, match="fail_fast"):
+        optimize(study, values(0.5), 1, fail_fast=0)
+    assert not study.trials
 
 
 @pytest.mark.parametrize(

@@ -52,6 +52,9 @@ def _field(default: Any, help: str) -> Any:
     return dataclasses.field(default=default, metadata={"help": help})
 
 
+_ALWAYS_SHOWN = ("warmup_type", "warmup_steps", "total_steps", "start_factor", "decay_type")  # in its repr
+
+
 @dataclasses.dataclass(frozen=True)
 class WarmupSchedule:
     """A warmup followed by a decay, as a factor of each parameter group's base value.
@@ -179,6 +182,26 @@ class WarmupSchedule:
         return self._compiled.final
 
     # ------------------------------------------------------------------ conversions
+    def __repr__(self) -> str:
+        """The warmup (type, length, start), the total and the decay type, then only the fields that differ from
+        what those alone give (the defaults, as checked for that decay): ``eval(repr(s)) == s``.
+
+        >>> WarmupSchedule(warmup_steps=10, total_steps=110, decay_type="cosine")  # end_factor 0: cosine's default
+        WarmupSchedule(warmup_type='linear', warmup_steps=10, total_steps=110, start_factor=0.01, decay_type='cosine')
+        """
+        always = {name: getattr(self, name) for name in _ALWAYS_SHOWN}
+        try:
+            implied = WarmupSchedule(**always).to_dict()
+        except (TypeError, ValueError):  # a decay with a required option: compare with the bare defaults
+            implied = {f.name: f.default for f in dataclasses.fields(self)}
+        values = self.to_dict()
+        shown = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in dataclasses.fields(self)
+            if f.name in always or values[f.name] != implied[f.name]
+        ]
+        return f"{type(self).__name__}({', '.join(shown)})"
+
     def __getstate__(self) -> dict[str, Any]:
         return self.to_dict()
 

@@ -48,7 +48,12 @@ collapsed); otherwise the LR is taken to be too low or the run too short: raise 
 updates.
 
 * ``peak_too_high``: an adaptive warmup (``record.meta['adaptive']``) kept stalling near the peak; the
-  suggestion lowers the peak LR to ``suggested_peak_factor`` times the base LR (``meta['base_lrs'][0]``).
+  suggestion lowers the peak LR to ``suggested_peak_factor`` times the base LR (``meta['base_lrs'][0]``), or
+  names ``AdaptiveWarmup(cap_peak=True)``, which ends the warmup at that lower peak.
+
+With an adaptive warmup the report says so (``warmup adaptive: nominal 20, took 36 updates``), ``W`` is the
+length it took, and the suggestion to extend the warmup names the options that make it longer
+(``max_rate=1``, ``update_target``).
 
 The diagnosis is deterministic: plain arithmetic on the record, in row order.
 """
@@ -116,7 +121,9 @@ class Finding:
 class Diagnosis:
     """The findings, in rule order (nonfinite, spike, divergence or plateau, peak_too_high); empty for a clean run.
 
-    ``str(diagnosis)`` is the report the command line prints; ``to_dict()`` is plain data.
+    ``str(diagnosis)`` is the report the command line prints; ``to_dict()`` is plain data. ``nominal_warmup``
+    is the nominal length of an adaptive warmup that is over, and ``warmup_steps`` the length it took (None
+    without an adaptive warmup, or while it runs: then a note says that the nominal length was used).
     """
 
     findings: tuple[Finding, ...]
@@ -124,6 +131,7 @@ class Diagnosis:
     warmup_steps: float | None
     num_classes: int | None
     notes: tuple[str, ...] = field(default=())
+    nominal_warmup: float | None = None
 
     @property
     def ok(self) -> bool:
@@ -147,6 +155,8 @@ class Diagnosis:
 
     def __str__(self) -> str:
         warmup = "unknown" if self.warmup_steps is None else f"{_num(self.warmup_steps)} updates"
+        if self.nominal_warmup is not None:
+            warmup = f"adaptive: nominal {_num(self.nominal_warmup)}, took {warmup}"
         head = f"{self.updates} updates with a loss; warmup {warmup}"
         if self.num_classes is not None:
             head += f"; {self.num_classes} classes (chance loss {math.log(self.num_classes):.3g})"
@@ -279,7 +289,16 @@ def diagnose(
     rows = _rows(record)
     if not rows:
         raise ValueError("the record has no per-update loss: log it with log_update(step, lr, loss)")
-    return _Diagnoser(rows, meta, warmup, classes, per_epoch, options).run()
+    nominal = None if warmup_steps is not None else _adaptive_nominal(meta)
+    return _Diagnoser(rows, meta, warmup, classes, per_epoch, options, nominal).run()
+
+
+def _adaptive_nominal(meta: dict[str, Any]) -> float | None:
+    """The nominal length of the record's adaptive warmup (``meta['adaptive']['nominal_warmup']``), or None."""
+    report = meta.get("adaptive")
+    if not isinstance(report, dict) or report.get("nominal_warmup") is None:
+        return None
+    return _length("record.meta['adaptive']['nominal_warmup']", report["nominal_warmup"])
 
 
 def _options(options: object, thresholds: dict[str, float]) -> DiagnoseOptions:
@@ -333,9 +352,12 @@ class _Diagnoser:
         classes: int | None,
         steps_per_epoch: float | None,
         options: DiagnoseOptions,
+        nominal: float | None = None,
     ) -> None:
         self.rows, self.meta, self.warmup, self.classes = rows, meta, warmup, classes
         self.steps_per_epoch, self.options = steps_per_epoch, options
+        # An adaptive warmup that is over: its nominal length (the warmup is the length it took)
+        self.nominal = nominal if meta.get("warmup_updates") is not None else None
         self.warmup_length = warmup or 0
         self.finite = [r for r in rows if math.isfinite(r.loss)]
         self.early_end = 2 * self.warmup_length if self.warmup_length > 0 else self._early_rows_end()
@@ -345,6 +367,11 @@ class _Diagnoser:
             bases = meta.get("base_lrs")
             bound = bases[0] if isinstance(bases, list) and bases and _checks.is_real(bases[0]) else 1.0
             self.notes.append(peak_verdict(search, bound))
+        if nominal is not None and self.nominal is None:
+            self.notes.append(
+                f"the adaptive warmup (nominal {_num(nominal)} updates) was not over at the last update: "
+                "its nominal length is used"
+            )
 
     def _early_rows_end(self) -> float:
         """With no warmup: the step just past the first ``early_fraction`` of the rows."""
@@ -353,7 +380,7 @@ class _Diagnoser:
 
     def run(self) -> Diagnosis:
         findings = tuple(finding for rule in RULES for finding in rule.find(self))
-        return Diagnosis(findings, len(self.rows), self.warmup, self.classes, tuple(self.notes))
+        return Diagnosis(findings, len(self.rows), self.warmup, self.classes, tuple(self.notes), self.nominal)
 
     @cached_property
     def bad(self) -> _Row | None:
@@ -484,7 +511,14 @@ class _Diagnoser:
     # ------------------------------------------------------------------ suggestions
     def _extend(self, step: float) -> Suggestion:
         steps = _round_up(max(2 * self.warmup_length, 2 * (step + 1)))
-        if self.warmup is None:
+        if self.nominal is not None:
+            text = (
+                f"extend the warmup to {steps} updates (the adaptive warmup took {_num(self.warmup_length)} of a "
+                f"nominal {_num(self.nominal)}): warmup_steps={steps} with AdaptiveWarmup(max_rate=1), which never "
+                "runs faster than the nominal pace; a lower AdaptiveWarmup(update_target=...) (default 0.05, the "
+                "relative update size it aims at) slows it too"
+            )
+        elif self.warmup is None:
             text = f"use a warmup of at least {steps} updates (warmup_steps={steps})"
         elif self.warmup_length == 0:
             text = f"add a warmup of {steps} updates (warmup_steps={steps})"
@@ -590,6 +624,8 @@ def _peak_too_high(d: _Diagnoser) -> list[Finding]:
     if base is not None and factor is not None:
         value = _round2(factor * base)
         text = f"lower the peak LR to {value:.2g} ({factor:.3g}x the base LR {base:.3g}, where the warmup stalled)"
+        if capped is None:
+            text += "; or AdaptiveWarmup(cap_peak=True), which ends the warmup at that lower peak"
         suggestions = (Suggestion("lower_peak_lr", value, text),)
     epoch = None if d.steps_per_epoch is None else int(step // d.steps_per_epoch)
     lr = None if base is None or factor is None else factor * base

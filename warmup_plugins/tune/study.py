@@ -10,6 +10,7 @@ race tries again). One machine: ``sqlite:///path/study.db``. Many machines: a se
 
 from __future__ import annotations
 
+import collections
 import functools
 import time
 import warnings
@@ -29,6 +30,9 @@ DEFAULT_STORAGE = "sqlite:///warmup_tune.db"
 SQLITE_TIMEOUT_S = 60  # how long a SQLite writer waits for another process's lock
 SCHEMA_TRIES = 10  # opening a new database that other workers are creating at the same moment
 SCHEMA_RACE_MESSAGES = ("already exists", "UNIQUE constraint failed", "duplicate key", "database is locked")
+FAIL_FAST = 3  # optimize() stops when this many first trials of a call all fail with the same error
+# Under Optuna's logger, so that its lines appear beside Optuna's own and optuna.logging.set_verbosity governs them.
+_LOG = optuna.logging.get_logger("optuna.warmup_plugins.tune")
 
 
 def open_storage(
@@ -109,10 +113,12 @@ def create_study(
 ) -> optuna.Study:
     """Create the study, or join it if it exists (``load_if_exists``): what every worker calls.
 
-    ``direction`` is ``'maximize'`` (accuracy, the default) or ``'minimize'`` (a loss). ``space``, if
-    given, is kept in the study's ``user_attrs['space']`` as plain data; joining a study made with
-    another space is a ``ValueError``. ``heartbeat_interval`` and ``max_retry``: see :func:`open_storage`
-    (a killed worker's trial is failed and retried, never left running).
+    ``direction`` is ``'maximize'`` (accuracy, the default) or ``'minimize'`` (a loss); joining a study made
+    with the other direction is a ``ValueError`` naming both. ``space``, if given, is kept in the study's
+    ``user_attrs['space']`` as plain data; joining a study made with another space is a ``ValueError``.
+    Joining logs what the study holds (``joining study 'name': 20 trials (0 complete, 20 failed)``, at
+    Optuna's INFO level). ``heartbeat_interval`` and ``max_retry``: see :func:`open_storage` (a killed
+    worker's trial is failed and retried, never left running).
     """
     if not isinstance(study_name, str) or not study_name:
         raise TypeError(f"study_name must be a non-empty string, got {study_name!r}")
@@ -120,14 +126,22 @@ def create_study(
         raise ValueError(f"direction must be 'maximize' or 'minimize', got {direction!r}")
     if space is not None and not isinstance(space, SearchSpace):
         raise TypeError(f"space must be a SearchSpace or None, got {type(space).__name__}")
+    opened = open_storage(storage, heartbeat_interval=heartbeat_interval, max_retry=max_retry)
+    existed = _exists(opened, study_name)
     study = optuna.create_study(
-        storage=open_storage(storage, heartbeat_interval=heartbeat_interval, max_retry=max_retry),
+        storage=opened,
         sampler=sampler,
         pruner=pruner,
         study_name=study_name,
         direction=direction,
         load_if_exists=_checks.boolean("load_if_exists", load_if_exists),
     )
+    stored_directions = [d.name.lower() for d in study.directions]
+    if stored_directions != [direction]:
+        raise ValueError(
+            f"study {study_name!r} was created to {' and '.join(stored_directions)}, and direction={direction!r}"
+            f" was given; pass direction={stored_directions[0]!r} to join it, or a new study name"
+        )
     if space is not None:
         stored = study.user_attrs.get("space")
         if stored is not None and stored != space.to_dict():
@@ -136,7 +150,30 @@ def create_study(
                 " pass the same space (SearchSpace.from_dict(study.user_attrs['space'])) or a new study name"
             )
         study.set_user_attr("space", space.to_dict())
+    if existed:
+        _LOG.info(f"joining {_holdings(study)}")
     return study
+
+
+def _exists(storage: optuna.storages.BaseStorage, study_name: str) -> bool:
+    """Whether the storage holds a study of that name (another worker may create it a moment later)."""
+    try:
+        storage.get_study_id_from_name(study_name)
+    except KeyError:
+        return False
+    return True
+
+
+STATE_WORDS = {"COMPLETE": "complete", "PRUNED": "pruned", "RUNNING": "running", "WAITING": "waiting", "FAIL": "failed"}
+
+
+def _holdings(study: optuna.Study) -> str:
+    """What a study holds, in a phrase: ``study 'name': 20 trials (0 complete, 20 failed)``. The complete
+    count is always given; the other states when there are any."""
+    counts = collections.Counter(t.state.name for t in study.get_trials(deepcopy=False))
+    parts = [f"{counts[s]} {word}" for s, word in STATE_WORDS.items() if s == "COMPLETE" or counts[s]]
+    total = sum(counts.values())
+    return f"study {study.study_name!r}: {total} trial{'' if total == 1 else 's'} ({', '.join(parts)})"
 
 
 def _difference(stored: dict[str, Any], given: dict[str, Any]) -> str:
@@ -167,14 +204,24 @@ def optimize(
     *,
     timeout: float | None = None,
     callbacks: Sequence[Callable[[optuna.Study, optuna.trial.FrozenTrial], None]] | None = None,
+    fail_fast: int | None = FAIL_FAST,
 ) -> optuna.Study:
     """``study.optimize`` with ``catch=(Exception,)``: a trial whose objective raises is recorded as failed,
-    with ``user_attrs['error']`` holding the error, and the study goes on. Returns the study."""
+    with ``user_attrs['error']`` holding the error, and the study goes on. Returns the study.
+
+    ``fail_fast`` (default 3): when the first ``min(fail_fast, n_trials)`` trials of this call all fail with
+    the same error (its type and message: a bug in the objective, not in a trial's parameters), the search
+    stops and that error is raised, rather than every trial failing the same way. The failed trials stay
+    in the study. ``None`` keeps going whatever fails.
+    """
     if not isinstance(study, optuna.Study):
         raise TypeError(f"study must be an optuna.Study, got {type(study).__name__}")
     if not callable(objective):
         raise TypeError(f"objective must be callable, got {type(objective).__name__}")
     n_trials = _checks.integer("n_trials", n_trials, low=1)
+    if fail_fast is not None:
+        fail_fast = _checks.integer("fail_fast", fail_fast, low=1)
+    errors: dict[int, Exception] = {}  # trial number -> its error, for this call's trials
 
     @functools.wraps(objective)
     def recorded(trial: optuna.Trial) -> float:
@@ -184,7 +231,36 @@ def optimize(
             raise
         except Exception as error:
             trial.set_user_attr("error", f"{type(error).__name__}: {error}")
+            errors[trial.number] = error
             raise
 
-    study.optimize(recorded, n_trials=n_trials, timeout=timeout, callbacks=callbacks, catch=(Exception,))
+    finished: list[optuna.trial.FrozenTrial] = []
+
+    def stop_on_repeated_error(study: optuna.Study, trial: optuna.trial.FrozenTrial) -> None:
+        finished.append(trial)
+        if fail_fast is None or len(finished) != min(fail_fast, n_trials):
+            return
+        failed = [errors.get(t.number) for t in finished]
+        if any(e is None for e in failed) or len({(type(e), str(e)) for e in failed}) != 1:
+            return
+        error = failed[-1]
+        numbers = ", ".join(str(t.number) for t in finished)
+        note = (
+            f"warmup_plugins.tune.optimize stopped: the first {len(finished)} trials of this call (numbers {numbers},"
+            f" kept as failed in study {study.study_name!r}) all failed with this error; fix the objective and run"
+            " again (a new study name starts afresh), or pass fail_fast=None to keep going"
+        )
+        if hasattr(error, "add_note"):  # Python 3.11+: the note is printed under the traceback
+            error.add_note(note)
+        else:
+            _LOG.error(note)
+        raise error
+
+    study.optimize(
+        recorded,
+        n_trials=n_trials,
+        timeout=timeout,
+        callbacks=[*(callbacks or ()), stop_on_repeated_error],
+        catch=(Exception,),
+    )
     return study
