@@ -30,6 +30,7 @@ import argparse
 import json
 import math
 import os
+import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterable
@@ -292,6 +293,7 @@ def execute(args: argparse.Namespace, setups: list[Setup]) -> None:
     phases: list[Callable[[Setup], list[Job]]] = [
         lambda s: grid_jobs(s, args.seeds, args.quick) + method_jobs(s, args.seeds),
         lambda s: follow_up_jobs(s, runs[s.name], args.seeds),
+        lambda s: follow_up_jobs(s, runs[s.name], args.seeds),  # the taken warmups of the best-peak adaptive runs
     ]
     started = time.monotonic()
     done_count = 0
@@ -318,6 +320,36 @@ def execute(args: argparse.Namespace, setups: list[Setup]) -> None:
                         f"(max loss {result['max_loss']:.3g}, {result['seconds']:.0f} s)",
                         flush=True,
                     )
+
+
+REPEATED = "peak | seed 0"
+
+
+def repeat_in_second_process(args: argparse.Namespace, setup: Setup) -> None:
+    """Run ``REPEATED`` again in a fresh Python process and store it as ``repeat peak | seed 0``: the run-to-run
+    spread of one identical configuration, beside the seed spread."""
+    from benchmarks.environment import environment
+
+    path = args.out / f"{setup.name}.json"
+    runs = _load(path)
+    key = f"repeat {REPEATED}"
+    if key in runs or REPEATED not in runs:
+        return
+    code = (
+        "import json, sys, torch; from dataclasses import replace; from benchmarks import peak_finding as pf; "
+        "from benchmarks.peak_setups import SETUPS, Setup; "
+        "setup = Setup(**json.loads(sys.argv[1])); SETUPS[setup.name] = setup; "
+        "pf._init_worker(sys.argv[2] or None, sys.argv[3] == '1', 1); "
+        "print('RESULT', json.dumps(pf._work(pf.Job(setup.name, 'peak', 0, setup.bound), {setup.name: setup})))"
+    )
+    fields = {k: v for k, v in setup.__dict__.items()}
+    argv = [sys.executable, "-c", code, json.dumps(fields), args.data or "", "1" if args.quick else "0"]
+    out = subprocess.run(argv, capture_output=True, text=True, check=True, cwd=Path(__file__).resolve().parents[1])
+    result = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    runs[key] = {**result, "method": f"repeat {REPEATED.split(' | ')[0]}"}
+    _save(path, setup, runs, environment("cpu"))
+    print(f"{time.strftime('%H:%M:%S')} {setup.name} {key}: {result['accuracy']:.2f}% (first process: "
+          f"{runs[REPEATED]['accuracy']:.2f}%)", flush=True)
 
 
 def quick_setups() -> list[Setup]:
@@ -359,12 +391,18 @@ def main(argv: list[str] | None = None) -> None:
     if args.render:
         from benchmarks.peak_report import render_folder
 
-        print(render_folder(args.render))
+        try:
+            print(render_folder(args.render))
+        except (FileNotFoundError, ValueError) as error:
+            raise SystemExit(f"python -m benchmarks.peak_finding: error: {error}") from None
         return
     setups = quick_setups() if args.quick else [SETUPS[n] for n in (args.setups or SETUPS)]
     if args.setups and args.quick:
         setups = [s for s in setups if s.name in args.setups]
     execute(args, setups)
+    if not args.only:
+        for setup in setups:
+            repeat_in_second_process(args, setup)
     from benchmarks.peak_report import render_folder
 
     render_folder(args.out)
