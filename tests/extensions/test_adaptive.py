@@ -97,9 +97,9 @@ def test_deterministic_bounded_and_capped(losses):
         assert ctl.warmup_done_at is not None and ctl.warmup_done_at <= 60
 
 
-def test_peak_too_high_is_reported_then_the_cap_forces_the_peak():
+def test_peak_too_high_is_reported_then_without_capping_the_cap_forces_the_peak():
     # stable while the clock is low, spiking once the LR passes 0.6 of the peak
-    ctl = AdaptiveWarmup(stall_patience=5).bind(SCHED)
+    ctl = AdaptiveWarmup(stall_patience=5, cap_peak=False).bind(SCHED)
     for _ in range(60):
         ctl.observe(2.0 if SCHED(ctl.clock) > 0.6 else 1.0)
     assert ctl.peak_too_high and ctl.peak_too_high_at == 17  # 12 stable updates, then 5 stalls
@@ -107,8 +107,9 @@ def test_peak_too_high_is_reported_then_the_cap_forces_the_peak():
     assert ctl.warmup_done_at == 25 and ctl.peak_factor is None  # without cap_peak the cap max(W, T / 4) forces it
 
 
-def test_cap_peak_lowers_the_effective_peak():
-    ctl = AdaptiveWarmup(stall_patience=5, cap_peak=True).bind(SCHED)
+@pytest.mark.parametrize("cap_peak", [True, None])  # None, the default: cap when the schedule has total_steps
+def test_cap_peak_lowers_the_effective_peak(cap_peak):
+    ctl = AdaptiveWarmup(stall_patience=5, cap_peak=cap_peak).bind(SCHED)
     factors = []
     for _ in range(100):
         factors.append(SCHED(ctl.clock))
@@ -119,6 +120,14 @@ def test_cap_peak_lowers_the_effective_peak():
     assert SCHED(ctl.decay_start) == pytest.approx(peak) and ctl.clock == pytest.approx(100.0)
     with pytest.raises(ValueError, match="total_steps"):
         AdaptiveWarmup(cap_peak=True).bind(WarmupSchedule(warmup_steps=5, decay_type="constant"))
+
+
+def test_the_default_goes_on_to_the_given_peak_when_the_schedule_has_no_total():
+    endless = WarmupSchedule(warmup_steps=20, decay_type="constant")
+    ctl = AdaptiveWarmup(stall_patience=5, max_warmup_factor=3).bind(endless)
+    for _ in range(60):
+        ctl.observe(2.0 if endless(ctl.clock) > 0.6 else 1.0)
+    assert ctl.peak_too_high_at == 17 and ctl.peak_factor is None and ctl.warmup_done_at > 17  # reported, not capped
 
 
 def test_probe_doubles_the_start_then_steps_back():

@@ -63,7 +63,7 @@ def test_a_rise_holds_the_ramp_then_makes_its_lr_the_edge():
     assert len(held) == finder.wait  # the LR held, unchanged, for `patience` updates
     edge = lrs[held[0]]
     assert finder.edge_factor * BOUND == edge
-    assert finder.peak_factor == 0.5 * finder.edge_factor  # safety 0.5
+    assert finder.peak_factor == 0.3 * finder.edge_factor  # safety 0.3
     assert lrs[finder.decided_at] == BOUND * finder.peak_factor  # the found peak, exactly, right after
     assert max(lrs[finder.decided_at :]) == lrs[finder.decided_at]  # then only the decay
 
@@ -187,7 +187,7 @@ def test_resume_anywhere_gives_the_uninterrupted_lrs(at):
         rest.append(opt.param_groups[0]["lr"])
         resumed.step(loss=loss)
     assert first + rest == whole
-    assert resumed.adaptive.safety == 0.5  # the saved settings win
+    assert resumed.adaptive.safety == 0.3  # the saved settings win
 
 
 def test_state_is_plain_and_pickles():

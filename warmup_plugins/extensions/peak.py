@@ -58,7 +58,7 @@ class PeakFinder:
 
     low: float = 1e-3
     search_fraction: float = 0.25
-    safety: float = 0.5
+    safety: float = 0.3
     smoothing: float | None = None
     margin: float = 0.03
     z: float = 3.0
