@@ -145,3 +145,22 @@ def test_a_second_lr_scheduler_is_refused():
     learn = make_learner(cbs=[WarmupCallback()])
     with pytest.raises(ValueError, match=r"WarmupCallback also schedules \['lr'"):
         quiet_fit(learn, 1, method="fit_warmup")
+
+
+@pytest.mark.parametrize("cycle_warmup", [False, True])
+def test_momentum_mirror_of_restarts_stays_between_the_moms(cycle_warmup):
+    """Issue 28 case 1: the LR's cycle_decay lowers each restart's LR peak; the momentum mirror copied it, so
+    beta1 went 0.85, 0.425, 0.2125 at the cycle peaks. Every cycle's momentum goes from moms[1] at its LR peak
+    back to moms[2], within the moms whatever the LR's peaks."""
+    moms = (0.95, 0.85, 0.95)
+    spec = {"warmup_pct": 0.125, "decay_type": "cosine", "cycle_epochs": 1, "cycle_decay": 0.5}
+    if cycle_warmup:
+        spec["cycle_warmup"] = True
+    trace = quiet_fit(make_learner(), 4, 0.1, method="fit_warmup", moms=moms, **spec)
+    mom, lr = (np.array([s[key][0] for s in trace.steps]) for key in ("mom", "lr"))
+    assert len(mom) == 4 * N_ITER
+    peaks = [4 + i * N_ITER for i in range(4)]  # W = 4 updates; cycles of 8 updates
+    assert np.all(np.diff(lr[peaks]) < 0)  # the LR's restart peaks do decay: 0.1, 0.05, 0.025, 0.0125
+    assert mom[peaks] == pytest.approx([0.85] * 4)
+    assert mom.min() >= 0.85 - 1e-12 and mom.max() <= 0.95 + 1e-12
+    assert "cycle_decay" not in mirror_moms(spec, moms)
