@@ -99,6 +99,16 @@ def test_momentum_after_a_decay_without_end_factor_stays_at_the_middle_value():
     assert [s["mom"][0] for s in trace.steps][4:] == [0.85] * 12
 
 
+def test_momentum_of_a_wsd_fit_stays_at_the_peak_value_through_the_stable_phase():
+    """Issue 28 case 2: fit_warmup(decay_type='wsd') ran momentum at 0.95 instead of 0.85 for every stable update."""
+    trace = quiet_fit(make_learner(), 2, 0.1, method="fit_warmup", decay_type="wsd", cooldown_steps=4)
+    mom = [s["mom"][0] for s in trace.steps]
+    # the default warmup_pct=0.1 of 16 updates is W = 1.6: updates 0 and 1 warm up, 2 to 12 are stable
+    assert mom[2:13] == [0.85] * 11
+    assert mom[0] == pytest.approx(0.95) and max(mom) <= 0.95 + 1e-12
+    assert mom[15] == pytest.approx(0.95 - 0.1 * (1 - 0.75**0.5))  # the 1-sqrt cooldown at q = 3/4, up to 0.95
+
+
 def test_resume_with_start_epoch():
     full = quiet_fit(make_learner(), 3, 0.1, method="fit_warmup")
     resumed = quiet_fit(make_learner(), 3, 0.1, method="fit_warmup", start_epoch=2)

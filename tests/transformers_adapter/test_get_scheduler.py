@@ -153,6 +153,18 @@ def test_every_param_group_gets_its_own_base_times_transformers_factor():
             scheduler.step()
 
 
+@pytest.mark.filterwarnings("ignore:Detected call of")
+@pytest.mark.parametrize("ratio", [1.0, 1.5])
+def test_wsd_with_min_lr_ratio_at_or_above_1_holds_the_peak_through_the_stable_phase(ratio):
+    """Issue 28 case 2: a min_lr_ratio above 1 held 1.5 times the peak through the stable phase (0.15 for 0.1)."""
+    for w, t, d, shape in [(0, 10, 3, "cosine"), (3, 20, 5, "linear"), (5, 30, 0, "1-sqrt"), (2, 40, 38, "cosine")]:
+        kwargs = {"num_decay_steps": d, "decay_type": shape, "min_lr_ratio": ratio}
+        ours = trace(get_scheduler("warmup_stable_decay", optimizer(0.1), w, t, dict(kwargs)), t + 5)
+        theirs = trace(hf.get_scheduler("warmup_stable_decay", optimizer(0.1), w, t, dict(kwargs)), t + 5)
+        assert ours == theirs, (w, t, d, shape)
+        assert ours[w : t - d] == [0.1] * (t - d - w)
+
+
 # ---------------------------------------------------------------------------- transformers' own table
 # tests/optimization/test_optimization.py, ScheduleInitTest.test_schedulers: one AdamW at lr 10 shared by
 # every scheduler, 10 updates, LRs read with get_lr() and within 1e-2 of the table; then the same run with a

@@ -89,7 +89,8 @@ class WarmupSchedule:
     end_factor: float | None = _field(
         None,
         f"m, the end factor (default 0) read by {_listing(decays_reading('end_factor'))}; f(T) = m for "
-        f"{_listing(_ENDING)} (exponential: when gamma is not given; inverse_sqrt: a floor)",
+        f"{_listing(_ENDING)} (exponential: when gamma is not given; inverse_sqrt: a floor, at most 1); above 1 "
+        "the decay rises to m",
     )
     warmup_prefix: bool = _field(
         True,
