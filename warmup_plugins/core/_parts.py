@@ -61,7 +61,7 @@ def cooldown_options(f: Fields, default_type: str, default_fraction: float | Non
     if f["num_cycles"] is not None:
         if shape != "cosine":
             raise ValueError(f"num_cycles is only used by cooldown_type='cosine' here, got cooldown_type={shape!r}")
-        out["num_cycles"] = n("num_cycles", f["num_cycles"], low=0, low_open=True)
+        out["num_cycles"] = _checks.periods("num_cycles", f["num_cycles"])
     return out
 
 

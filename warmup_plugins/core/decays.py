@@ -323,17 +323,14 @@ def _inverse_sqrt(s: Any, span: float | None) -> tuple[Factor, float]:
     return _parts.with_cooldown(s, span, lambda k: max(inverse_sqrt(k - offset, s.timescale), m))
 
 
-def _cycles_check(f: Fields, default: float, low_open: bool) -> Fields:
-    cycles = default if f["num_cycles"] is None else f["num_cycles"]
-    return {**_parts.end_factor(f), "num_cycles": n("num_cycles", cycles, low=0, low_open=low_open)}
-
-
 def _cosine_wave_check(f: Fields) -> Fields:
-    return _cycles_check(f, 0.5, low_open=True)
+    cycles = 0.5 if f["num_cycles"] is None else f["num_cycles"]
+    return {**_parts.end_factor(f), "num_cycles": _checks.periods("num_cycles", cycles)}
 
 
 def _hard_restarts_check(f: Fields) -> Fields:
-    return _cycles_check(f, 1.0, low_open=False)  # 0 cycles: the peak until T (transformers' formula)
+    cycles = 1.0 if f["num_cycles"] is None else f["num_cycles"]  # 0 cycles: the peak until T (transformers')
+    return {**_parts.end_factor(f), "num_cycles": n("num_cycles", cycles, low=0)}
 
 
 def _cycles_family(shape: Callable[..., float]) -> Factory:

@@ -129,7 +129,7 @@ class WarmupSchedule:
         "hard_restarts (default 1), periods of a cosine cooldown (default 0.5)",
     )
     warmup_tau: float | None = _field(None, "the 1-exp warmup's time constant, in updates (required there)")
-    warmup_beta2: float | None = _field(None, "the radam warmup's beta2, in (0.6, 1) (required there)")
+    warmup_beta2: float | None = _field(None, "the radam warmup's beta2, in [0.600001, 0.99999] (required there)")
     cycle_steps: float | None = _field(
         None,
         f"restarts ({_listing(decays_reading('cycle_steps'))}): the first cycle's length (default: one cycle over "
