@@ -91,6 +91,11 @@ class WarmupScheduler(Scheduler):
         _checks.boolean("t_in_epochs", t_in_epochs)
         if adaptive is not None and t_in_epochs:
             raise ValueError("an adaptive warmup follows updates; use t_in_epochs=False")
+        if adaptive is not None and noise_range_t is not None:
+            raise ValueError(
+                f"noise_range_t={noise_range_t!r} with an adaptive warmup: timm seeds its noise with a whole t, "
+                "and the adaptive warmup's clock moves by fractions; use one or the other"
+            )
         self._driver: Driver | None = None  # timm's __init__ writes the bases through update_groups
         super().__init__(
             optimizer,
