@@ -372,7 +372,7 @@ def test_edge_values_of_the_new_shapes_print_finite_factors_or_one_error_line(ca
     status, out, err = run_main(
         capsys, "show", "--decay-type", "cosine_wave", "--total-steps", 9, "--num-cycles", 1e308
     )
-    assert status == 2 and "num_cycles must be in (0, 2.86112e+307], got 1e+308" in err
+    assert status == 2 and "num_cycles must be in [0, 2.86112e+307], got 1e+308" in err
 
 
 @pytest.mark.parametrize("command", [["show"], ["plot", "--output", "lr.png"]])

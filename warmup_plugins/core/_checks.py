@@ -123,8 +123,9 @@ MAX_PERIODS = sys.float_info.max / (2 * math.pi)  # num_cycles of a cosine: 2 pi
 
 
 def periods(name: str, value: object) -> float | int:
-    """A number of cosine periods ``> 0`` whose angle ``2 pi value`` fits in a float (``cos(inf)`` is no number)."""
-    return number(name, value, low=0, high=MAX_PERIODS, low_open=True)
+    """A number of cosine periods ``>= 0`` (0: the cosine stays at its top) whose angle ``2 pi value`` fits in a
+    float (``cos(inf)`` is no number)."""
+    return number(name, value, low=0, high=MAX_PERIODS)
 
 
 def reciprocal_fits(name: str, value: float, context: str) -> None:
