@@ -47,7 +47,8 @@ def combine_scheds_float64(pcts, scheds):
 
 @pytest.mark.parametrize(("n_epoch", "lr_max"), [(1, 0.1), (3, slice(1e-3, 1e-1)), (5, [0.01, 0.02, 0.05])])
 def test_parity_with_fit_one_cycle(monkeypatch, n_epoch, lr_max):
-    """To 1e-9 relative once fastai's float32 phase arithmetic is made float64; to 1e-5 with it."""
+    """To 1e-9 relative once fastai's float32 phase arithmetic is made float64; with it, the LR to 1e-5 and the
+    momentum to 1e-8 (the numbers docs/fastai.md and docs/migrate_fastai.md give)."""
     fastai_runs = []
     for combine in (fastai_schedule.combine_scheds, combine_scheds_float64):
         monkeypatch.setattr(fastai_schedule, "combine_scheds", combine)
@@ -64,7 +65,7 @@ def test_parity_with_fit_one_cycle(monkeypatch, n_epoch, lr_max):
     np.testing.assert_allclose(mom, mom64, rtol=1e-9, atol=0)
     # fastai's combine_scheds computes positions in float32 (pcts is a float32 tensor): ~3e-6 at the tail
     np.testing.assert_allclose(lr, lr32, rtol=1e-5, atol=0)
-    np.testing.assert_allclose(mom, mom32, rtol=1e-7, atol=0)
+    np.testing.assert_allclose(mom, mom32, rtol=1e-8, atol=0)  # measured 2.9e-9, 6.1e-9, 8.1e-9: docs/migrate_fastai.md
 
 
 def test_defaults_follow_the_learner_and_the_core():
