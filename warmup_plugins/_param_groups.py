@@ -180,9 +180,10 @@ def torch_scheduler(scheduler: Any) -> Decoder:
 
     The keys must be the scheduler's own (a state of another scheduler is refused) and every value shaped like the
     scheduler's own (a number where it has a number, a list of as many items where it has a list: ``base_lrs=None``
-    is refused). Then the state is tried on the scheduler itself: loaded, its last LRs read, :data:`TRIAL_STEPS`
-    steps taken (a plateau scheduler fed its worst metric), every LR checked finite and >= 0; and the scheduler's
-    own state and the param groups' values are put back, whatever happens.
+    is refused). Then the state is tried on the scheduler itself: loaded, its last LRs read, up to
+    :data:`TRIAL_STEPS` steps taken (a plateau scheduler fed its worst metric; the first step must succeed, an error
+    later is the schedule's own end, as ``OneCycleLR``'s past ``total_steps``), every LR checked finite and >= 0;
+    and the scheduler's own state and the param groups' values are put back, whatever happens.
     """
 
     def decode_scheduler(key: str, state: object) -> dict[str, Any]:
@@ -217,6 +218,8 @@ def _shaped_like(own: object, saved: object, where: str) -> None:
     elif _is_number(own):
         if not _is_number(saved):
             raise TypeError(f"{where} must be a number, got {type(saved).__name__} {saved!r}"[:300])
+        if _as_float(saved) is None:
+            raise ValueError(f"{where} must fit in a float, got an integer of {int(saved).bit_length()} bits")
     elif isinstance(own, (list, tuple)):
         if not isinstance(saved, (list, tuple)) or len(saved) != len(own):
             raise TypeError(f"{where} must be a list of {len(own)} items, as the scheduler's own; got {saved!r}"[:300])
@@ -249,9 +252,14 @@ def _on_trial(scheduler: Any, state: dict[str, Any]) -> str | None:
             if not isinstance(last, (list, tuple)) or len(last) != len(groups):
                 return f"its last learning rates are {last!r}, not one per param group"[:300]
             lrs = [*last, *_next_lrs(scheduler)]
-            for _ in range(TRIAL_STEPS):
-                plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
-                scheduler.step(scheduler.mode_worse) if plateau else scheduler.step()
+            plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+            for i in range(TRIAL_STEPS):
+                try:
+                    scheduler.step(scheduler.mode_worse) if plateau else scheduler.step()
+                except Exception:
+                    if i == 0:
+                        raise
+                    break  # the schedule's own end (OneCycleLR refuses a step past total_steps), as in training
                 lrs += [g["lr"] for g in groups]
     except Exception as error:  # whatever the wrapped scheduler raises on its own state
         return f"{type(error).__name__}: {error}"[:300]
