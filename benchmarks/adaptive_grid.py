@@ -50,7 +50,7 @@ import torch
 from tqdm import tqdm
 
 from benchmarks.data import balanced_subset, load_cifar10, synthetic_cifar10
-from benchmarks.environment import environment
+from benchmarks.environment import add_device_argument, environment
 from benchmarks.loops import Trainer
 from benchmarks.recipes import RESNET18, SEED_CNN, Recipe
 from warmup_plugins import AdaptiveWarmup, WarmupSchedule
@@ -706,7 +706,7 @@ def rerender(folder: Path) -> str:
 def parse(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", help="CIFAR-10 root (ImageFolder train/test)")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_device_argument(parser)
     parser.add_argument("--out", type=Path, default=Path("runs/adaptive_grid"))
     parser.add_argument("--full", action="store_true", help="every set-up, peak and method")
     parser.add_argument("--setups", nargs="+", choices=list(SETUPS), default=None)

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 from benchmarks.data import cache_dir, load_cifar10, synthetic_cifar10
-from benchmarks.environment import RUNS, environment, require_device, save_result
+from benchmarks.environment import RUNS, add_device_argument, environment, save_result
 from benchmarks.loops import (
     RunResult,
     Trainer,
@@ -203,7 +203,7 @@ def training_parser(description: str | None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--download", action="store_true", help=f"download torchvision's CIFAR-10 into --data (default {cache_dir()})"
     )
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_device_argument(parser)
     parser.add_argument(
         "--out",
         type=Path,
@@ -221,7 +221,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--deterministic", action="store_true", help="deterministic kernels (slower)")
     parser.add_argument("--no-references", action="store_true", help="only the three adapter runs")
     args = parser.parse_args(argv)
-    require_device(args.device)
     if args.deterministic:
         os.environ.setdefault("CUBLAS_WORKSPACE_CONFIG", ":4096:8")
         torch.use_deterministic_algorithms(True)

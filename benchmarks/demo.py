@@ -34,7 +34,7 @@ import torch
 
 from benchmarks.cifar10 import cross_check
 from benchmarks.data import cache_dir, cached_arrays_path, find_or_download, load_cifar10
-from benchmarks.environment import environment, require_device, save_result
+from benchmarks.environment import add_device_argument, environment, save_result
 from benchmarks.loops import PROGRESS, RunResult, Trainer, call_step, nothing, plain_loop
 from benchmarks.recipes import RECIPES, Recipe
 from warmup_plugins import WarmupSchedule
@@ -265,7 +265,7 @@ def main(argv: list[str] | None = None) -> dict:
         prog="python -m benchmarks.demo", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data", help="CIFAR-10 root, ImageFolder train/test or torchvision's (default: CIFAR10_ROOT)")
-    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    add_device_argument(parser)
     parser.add_argument(
         "--models",
         nargs="+",
@@ -287,7 +287,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--out", type=Path, default=OUT, help=f"where demo.json and demo.png go (default {OUT})")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
-    require_device(args.device)
     problem = check_args(args)
     if problem:
         parser.exit(2, f"{parser.prog}: error: {problem}\n")

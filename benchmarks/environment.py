@@ -71,18 +71,26 @@ RUNS = Path(
 )  # default output folder (git-ignored); --out benchmarks/results updates the committed one
 
 
-def require_device(device: str) -> str:
-    """``device`` if torch can use it; otherwise ``SystemExit`` with a one-line reason (before any data is read)."""
+def device_argument(device: str) -> str:
+    """``--device``'s type: ``device`` if torch can use it, else argparse's one-line error and exit status 2 (before
+    any data is read), as for every other bad flag."""
     try:
         kind = torch.device(device).type
-    except (RuntimeError, TypeError) as error:
-        raise SystemExit(f"--device {device!r} is not a torch device ({error}); use cpu or cuda") from None
+    except (RuntimeError, TypeError, ValueError):
+        raise argparse.ArgumentTypeError(f"{device!r} is not a torch device; use cpu, cuda or cuda:N") from None
     if kind == "cuda" and not torch.cuda.is_available():
         build = f"built for CUDA {torch.version.cuda}" if torch.version.cuda else "a CPU-only build"
-        raise SystemExit(
-            f"--device {device}: no CUDA device is available (torch {torch.__version__}, {build}); use --device cpu"
+        raise argparse.ArgumentTypeError(
+            f"no CUDA device is available (torch {torch.__version__}, {build}); use --device cpu"
         )
     return device
+
+
+def add_device_argument(parser: argparse.ArgumentParser) -> None:
+    """``--device``, checked by :func:`device_argument`; default ``cuda`` where there is one, else ``cpu``."""
+    parser.add_argument(
+        "--device", type=device_argument, default="cuda" if torch.cuda.is_available() else "cpu", help="a torch device"
+    )
 
 
 def timing_parser(description: str | None) -> argparse.ArgumentParser:

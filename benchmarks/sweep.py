@@ -24,7 +24,7 @@ import torch
 
 from benchmarks.cifar10 import load_data, quick_recipe, training_parser
 from benchmarks.data import Split
-from benchmarks.environment import environment, require_device, save_result
+from benchmarks.environment import environment, save_result
 from benchmarks.loops import Trainer, call_step, nothing, plain_loop, step_with_loss
 from benchmarks.recipes import RECIPES, Recipe
 from warmup_plugins import AdaptiveWarmup
@@ -98,7 +98,6 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--peak-lrs", nargs="+", type=float, default=[0.4, 2.0])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1])
     args = parser.parse_args(argv)
-    require_device(args.device)
     torch.backends.cudnn.benchmark = True
     start = time.perf_counter()
     train, test = load_data(args)

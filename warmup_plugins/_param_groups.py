@@ -172,13 +172,18 @@ def check_optimizer(optimizer: object) -> torch.optim.Optimizer:
 
 
 # ---------------------------------------------------------------------------- a wrapped torch scheduler's state
-def torch_scheduler(scheduler: Any) -> Decoder:
-    """A wrapped torch scheduler's saved state, checked by loading it into the scheduler itself and putting its
-    own state back, whatever happens (public API only).
+TRIAL_STEPS = 32  # steps a wrapped scheduler takes on its loaded state, on trial, before the state is accepted
 
-    The keys must be the scheduler's own (a state of another scheduler is refused), the scheduler must accept
-    it (``ReduceLROnPlateau`` checks its ``mode``), and the LRs it gives must be finite (``gamma=nan``) and
-    computable (``step_size=0`` divides by zero): all before anything is applied.
+
+def torch_scheduler(scheduler: Any) -> Decoder:
+    """A wrapped torch scheduler's saved state, checked whole before any of it is applied (public API only).
+
+    The keys must be the scheduler's own (a state of another scheduler is refused) and every value shaped like the
+    scheduler's own (a number where it has a number, a list of as many items where it has a list: ``base_lrs=None``
+    is refused). Then the state is tried on the scheduler itself: loaded, its last LRs read, up to
+    :data:`TRIAL_STEPS` steps taken (a plateau scheduler fed its worst metric; the first step must succeed, an error
+    later is the schedule's own end, as ``OneCycleLR``'s past ``total_steps``), every LR checked finite and >= 0;
+    and the scheduler's own state and the param groups' values are put back, whatever happens.
     """
 
     def decode_scheduler(key: str, state: object) -> dict[str, Any]:
@@ -192,22 +197,94 @@ def torch_scheduler(scheduler: Any) -> Decoder:
         nan = sorted(k for k, v in state.items() if any(_is_nan(x) for x in (v if isinstance(v, list) else [v])))
         if nan:
             raise ValueError(f"the wrapped {name}'s state holds NaN in {nan}")
-        own = copy.deepcopy(own)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # get_lr outside step() warns
-                scheduler.load_state_dict(copy.deepcopy(dict(state)))
-                lrs = _next_lrs(scheduler)
-        except Exception as error:  # whatever the wrapped scheduler raises on its own state
-            raise ValueError(f"the wrapped {name}'s state is invalid: {type(error).__name__}: {error}") from None
-        finally:
-            scheduler.load_state_dict(own)
-        bad = [v for v in lrs if not (isinstance(v, (int, float)) and math.isfinite(v) and v >= 0)]
-        if bad:
-            raise ValueError(f"it would set the learning rates {lrs}; every one must be a finite number >= 0")
+        for field in own:
+            _shaped_like(own[field], state[field], f"the wrapped {name}'s {field!r}")
+        problem = _on_trial(scheduler, copy.deepcopy(dict(state)))
+        if problem:
+            raise ValueError(f"the wrapped {name}'s state is invalid: {problem}")
         return dict(state)
 
     return decode_scheduler
+
+
+def _shaped_like(own: object, saved: object, where: str) -> None:
+    """``saved`` has the shape of the scheduler's ``own`` value: a number for a number (a one-element Tensor counts
+    as one), True/False for a flag, a string for a string, as many items (or the same keys) for a list (a dict)."""
+    if own is None:
+        return
+    if isinstance(own, (bool, str)):
+        if type(saved) is not type(own):
+            raise TypeError(f"{where} must be a {type(own).__name__}, got {type(saved).__name__} {saved!r}"[:300])
+    elif _is_number(own):
+        if not _is_number(saved):
+            raise TypeError(f"{where} must be a number, got {type(saved).__name__} {saved!r}"[:300])
+        if _as_float(saved) is None:
+            raise ValueError(f"{where} must fit in a float, got an integer of {int(saved).bit_length()} bits")
+    elif isinstance(own, (list, tuple)):
+        if not isinstance(saved, (list, tuple)) or len(saved) != len(own):
+            raise TypeError(f"{where} must be a list of {len(own)} items, as the scheduler's own; got {saved!r}"[:300])
+        for i, (a, b) in enumerate(zip(own, saved)):
+            _shaped_like(a, b, f"{where}[{i}]")
+    elif isinstance(own, Mapping):
+        if not isinstance(saved, Mapping) or set(saved) != set(own):
+            raise TypeError(f"{where} must be a dict with the keys {sorted(own, key=str)}, got {saved!r}"[:300])
+        for k in own:
+            _shaped_like(own[k], saved[k], f"{where}[{k!r}]")
+
+
+def _is_number(value: object) -> bool:
+    if isinstance(value, torch.Tensor):
+        return value.numel() == 1
+    return _checks.is_real(value)
+
+
+def _on_trial(scheduler: Any, state: dict[str, Any]) -> str | None:
+    """What goes wrong when ``scheduler`` runs from ``state`` (None: nothing); the scheduler's own state and the
+    param groups' values (the very objects, Tensors refilled) are restored afterwards."""
+    own = copy.deepcopy(scheduler.state_dict())
+    groups = scheduler.optimizer.param_groups
+    held = [{k: (v, v.clone() if isinstance(v, torch.Tensor) else None) for k, v in g.items()} for g in groups]
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # get_lr outside step(), a step before the optimizer's
+            scheduler.load_state_dict(state)
+            last = scheduler.get_last_lr() if hasattr(scheduler, "get_last_lr") else []
+            if not isinstance(last, (list, tuple)) or len(last) != len(groups):
+                return f"its last learning rates are {last!r}, not one per param group"[:300]
+            lrs = [*last, *_next_lrs(scheduler)]
+            plateau = isinstance(scheduler, torch.optim.lr_scheduler.ReduceLROnPlateau)
+            for i in range(TRIAL_STEPS):
+                try:
+                    scheduler.step(scheduler.mode_worse) if plateau else scheduler.step()
+                except Exception:
+                    if i == 0:
+                        raise
+                    break  # the schedule's own end (OneCycleLR refuses a step past total_steps), as in training
+                lrs += [g["lr"] for g in groups]
+    except Exception as error:  # whatever the wrapped scheduler raises on its own state
+        return f"{type(error).__name__}: {error}"[:300]
+    finally:
+        scheduler.load_state_dict(own)
+        for group, values in zip(groups, held):
+            for k in [k for k in group if k not in values]:
+                del group[k]
+            for k, (value, copied) in values.items():
+                if copied is not None:
+                    value.copy_(copied)
+                group[k] = value
+    bad = [v for v in map(_as_float, lrs) if not (v is not None and math.isfinite(v) and v >= 0)]
+    if bad:
+        return f"it would set the learning rates {bad[:4]}; every one must be a finite number >= 0"
+    return None
+
+
+def _as_float(value: object) -> float | None:
+    if _is_number(value):
+        try:
+            return float(value)  # type: ignore[arg-type]
+        except OverflowError:
+            return None
+    return None
 
 
 def _is_nan(value: object) -> bool:

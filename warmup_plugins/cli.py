@@ -76,6 +76,14 @@ def _number(text: str) -> int | float:
     return value
 
 
+def _learning_rate(text: str) -> int | float:
+    """A base LR: a finite number >= 0 (a negative LR is never meant, as the adapters refuse it)."""
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be a number >= 0 (a learning rate), got {text!r}")
+    return value
+
+
 @dataclasses.dataclass(frozen=True)
 class _OneOf:
     """An option's ``type=``: the value if it is one of ``choices``, else an error listing them with a close
@@ -348,7 +356,7 @@ def build_parser() -> argparse.ArgumentParser:
     plot = sub.add_parser("plot", help="draw a schedule to a PNG", description="Draw a schedule's factor (or LR).")
     _add_schedule_options(plot)
     plot.add_argument("-o", "--output", required=True, metavar="FILE.png", help=_OUTPUT_HELP.format("schedule"))
-    plot.add_argument("--base-lr", type=_number, metavar="LR", help="draw LR = base_lr * f(k) instead of f(k)")
+    plot.add_argument("--base-lr", type=_learning_rate, metavar="LR", help="draw LR = base_lr * f(k) instead of f(k)")
     plot.add_argument("--steps", type=int, metavar="N", help="draw updates 0 .. N-1 (default: T + 1)")
     plot.add_argument("--title", help="the figure title (default: a description of the schedule)")
     plot.set_defaults(run=_cmd_plot, command_parser=plot)
@@ -361,7 +369,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_schedule_options(show)
     show.add_argument("--at", type=_number, nargs="+", metavar="K", help="the updates to show")
-    show.add_argument("--base-lr", type=_number, metavar="LR", help="add a column base_lr * f(k)")
+    show.add_argument("--base-lr", type=_learning_rate, metavar="LR", help="add a column base_lr * f(k)")
     show.set_defaults(run=_cmd_show, command_parser=show)
 
     diag = sub.add_parser(

@@ -487,11 +487,14 @@ def mirror_moms(lr_spec: Mapping[str, Any], moms: tuple[float, float, float]) ->
 
     ``g`` has the LR's warmup with start factor ``moms[0] / moms[1]``; decays that end at a final
     factor (cosine, linear, polynomial, tanh, wsd, exponential with end_factor) end at
-    ``moms[2] / moms[1]``, the others keep ``moms[1]`` after warmup.
+    ``moms[2] / moms[1]``, the others keep ``moms[1]`` after warmup. Restarts restart the momentum too, each
+    cycle from ``moms[1]`` at its LR peak: the LR's ``cycle_decay`` (lower LR peaks) is not copied, so the
+    momentum stays between the ``moms``.
     """
     m0, m1, m2 = moms
     if decays.ends_at_end_factor(lr_spec):
-        return {**lr_spec, "start_factor": m0 / m1, "end_factor": m2 / m1}
+        shape = {k: v for k, v in lr_spec.items() if k != "cycle_decay"}  # it scales the peaks, not a range
+        return {**shape, "start_factor": m0 / m1, "end_factor": m2 / m1}
     warmup_keys = ("warmup_type", "warmup_steps", "warmup_epochs", "warmup_pct", "warmup_prefix", "warmup_end")
     warmup_keys += tuple(o for shape in warmups.WARMUP_SHAPES.values() for o in shape.options)  # e.g. warmup_tau
     return {**{k: lr_spec[k] for k in warmup_keys if k in lr_spec}, "start_factor": m0 / m1}

@@ -92,6 +92,11 @@ class WarmupScheduler(Scheduler):
         _checks.boolean("t_in_epochs", t_in_epochs)
         if adaptive is not None and t_in_epochs:
             raise ValueError("an adaptive warmup follows updates; use t_in_epochs=False")
+        if adaptive is not None and noise_range_t is not None:
+            raise ValueError(
+                f"noise_range_t={noise_range_t!r} with an adaptive warmup: timm seeds its noise with a whole t, "
+                "and the adaptive warmup's clock moves by fractions; use one or the other"
+            )
         self._driver: Driver | None = None  # timm's __init__ writes the bases through update_groups
         super().__init__(
             optimizer,
@@ -128,7 +133,7 @@ class WarmupScheduler(Scheduler):
     def step_update(self, num_updates: int, metric: float | None = None) -> None:
         """timm's per-update call, after update ``num_updates - 1``; ``metric`` (its loss) feeds the
         record and the adaptive warmup, which then sets the schedule's clock instead of ``num_updates``."""
-        driver = self._driver
+        driver, num_updates = self._driver, _plain_t("num_updates", num_updates)
         if driver.observing:
             update = None if self.t_in_epochs else num_updates - 1
             lr = float(self.optimizer.param_groups[0]["lr"])
@@ -138,6 +143,7 @@ class WarmupScheduler(Scheduler):
 
     def step(self, epoch: int, metric: float | None = None) -> None:
         """timm's epoch-end call ``step(epoch + 1, metric)``; the record keeps ``metric`` per epoch."""
+        epoch = _plain_t("epoch", epoch)
         if self.record is not None:
             self.record.log_epoch(max(0, epoch - 1), metric=scalar("metric", metric))
         super().step(epoch, metric)
@@ -266,7 +272,7 @@ class PlateauWarmupScheduler(WarmupScheduler):
         return t <= self._driver.writer.schedules[0].warmup_steps
 
     def step(self, epoch: int, metric: float | None = None) -> None:
-        self.metric = metric
+        self.metric, epoch = metric, _plain_t("epoch", epoch)
         if self._in_warmup(epoch):
             self.update_groups(self._get_lr(epoch))
             return
@@ -318,6 +324,16 @@ class PlateauWarmupScheduler(WarmupScheduler):
         """In the warmup, the LRs of the current epoch; past it, the plateau's LRs stay as they are."""
         if self._in_warmup(self.last_t):
             super()._rewrite()
+
+
+def _plain_t(name: str, t: object) -> float:
+    """A ``t`` from the training loop as a plain int or float (a NumPy or Tensor counter converted at the boundary,
+    so the state dict holds plain numbers for ``torch.load(weights_only=True)``)."""
+    return t if t.__class__ is int or t.__class__ is float else _checks.number(name, _item(t), low=0)
+
+
+def _item(value: object) -> object:
+    return value.item() if isinstance(value, torch.Tensor) and value.numel() == 1 else value
 
 
 def _drop_lrs(state: dict[str, Any]) -> dict[str, Any]:

@@ -67,7 +67,8 @@ class WarmupLR(LRScheduler):
         groups = check_optimizer(optimizer).param_groups
         lrs = [read_value(group, "lr", i) for i, group in enumerate(groups)]
         schedules = build_schedules(schedule, schedule_kwargs, groups)
-        if _checks.integer("last_epoch", last_epoch, low=-1) != -1 and adaptive is not None:
+        last_epoch = _checks.integer("last_epoch", last_epoch, low=-1)  # a plain int, whatever the caller's type
+        if last_epoch != -1 and adaptive is not None:
             raise ValueError(
                 f"an adaptive warmup cannot start at last_epoch={last_epoch}: its clock depends on the losses "
                 "seen; resume it with load_state_dict"

@@ -9,9 +9,11 @@ transformers itself is not needed: names are plain strings (a ``SchedulerType`` 
 What differs, on purpose (docs/migrate_transformers.md lists every case):
 
 * after ``num_training_steps`` the LR holds its final value; transformers' cosines rise again;
-* a request this library does not express (the ``_lr_rate`` form without a warmup, or with one update
-  of warmup and a ``warmup_lr_rate``; a WSD schedule of no stable and no decay updates) raises
-  ``ValueError`` naming the argument, never a silently different LR;
+* a request this library does not express (no update left to decay over; the ``_lr_rate`` form without a
+  warmup; a WSD decay longer than the whole run after a warmup) raises ``ValueError`` naming the
+  argument, never a silently different LR;
+* with a Tensor LR, ``polynomial`` keeps transformers' formula for the LR at construction (transformers'
+  own lambda divides by the Tensor ``LambdaLR`` fills in place, and drifts);
 * ``"reduce_lr_on_plateau"`` returns torch's ``ReduceLROnPlateau``, as transformers does;
   ``"greedy"`` (transformers' own loss-driven ``GreedyLR``) is refused.
 """
@@ -19,10 +21,12 @@ What differs, on purpose (docs/migrate_transformers.md lists every case):
 from __future__ import annotations
 
 import enum
+import inspect
 import warnings
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
@@ -81,11 +85,21 @@ def _cosine_decay(num_cycles: Any) -> dict[str, Any]:
     return {"decay_type": "cosine_wave", "num_cycles": num_cycles}
 
 
+def _base_lr(optimizer: Optimizer, argument: str) -> float:
+    """``optimizer.defaults["lr"]``, which ``argument`` (an absolute LR) is divided by, as a float: a Tensor LR is
+    read as its value (transformers divides by the Tensor)."""
+    lr = optimizer.defaults["lr"]
+    value = lr.item() if isinstance(lr, torch.Tensor) and lr.numel() == 1 else lr
+    if not _checks.is_real(value) or not value > 0:
+        raise ValueError(f"{argument} is relative to the optimizer's lr, which must be a number > 0, got {lr!r}")
+    return float(value)
+
+
 def _min_lr_rate(optimizer: Optimizer, min_lr: Any, min_lr_rate: Any) -> float:
     if min_lr is not None and min_lr_rate is not None:
         raise ValueError("Only one of min_lr or min_lr_rate should be set")
     if min_lr is not None:
-        return _checks.number("min_lr", min_lr, low=0) / optimizer.defaults["lr"]
+        return _checks.number("min_lr", min_lr, low=0) / _base_lr(optimizer, "min_lr")
     if min_lr_rate is None:
         raise ValueError("One of min_lr or min_lr_rate should be set through the `lr_scheduler_kwargs`")
     return _checks.number("min_lr_rate", min_lr_rate, low=0)
@@ -111,11 +125,14 @@ def _hard_restarts(optimizer: Optimizer, w: Any, t: Any, start: float | None, nu
 def _polynomial(
     optimizer: Optimizer, w: Any, t: Any, start: float | None, lr_end: float = 1e-7, power: float = 1.0
 ) -> WarmupSchedule:
-    lr_init, lr_end = optimizer.defaults["lr"], _checks.number("lr_end", lr_end, low=0)
+    lr_init, lr_end = _base_lr(optimizer, "lr_end"), _checks.number("lr_end", lr_end, low=0)
     if not (lr_init > lr_end):
         raise ValueError(f"lr_end ({lr_end}) must be smaller than initial lr ({lr_init})")
     w, t = _lengths(w, t)
-    return _schedule(w, t, _start(start, 0.0), decay_type="polynomial", end_factor=lr_end / lr_init, power=power)
+    m = lr_end / lr_init
+    if _checks.number("power", power, low=0) == 0:  # (1 - p) ** 0 = 1 up to T included, then lr_end: a step at T + 1
+        return _schedule(w, t + 1, _start(start, 0.0), decay_type="wsd", end_factor=m, cooldown_steps=0)
+    return _schedule(w, t, _start(start, 0.0), decay_type="polynomial", end_factor=m, power=power)
 
 
 def _constant(optimizer: Optimizer, w: Any, t: Any, start: float | None) -> WarmupSchedule:
@@ -170,12 +187,13 @@ def _cosine_warmup_with_min_lr(
         )
     if warmup_lr_rate is None:
         first = _start(start, 1.0 / w)
-    elif w == 1:
-        raise _refused(
-            "warmup_lr_rate", warmup_lr_rate, "with num_warmup_steps=1 the peak is skipped (here it is used at W)"
-        )
     else:
         first = _start(start, _checks.number("warmup_lr_rate", warmup_lr_rate, low=0))
+        if w == 1:  # update 0 at the rate, then the cosine from update 1 on at its value for progress 1 / (T - 1)
+            return WarmupSchedule(
+                warmup_type="constant", warmup_steps=1, total_steps=t - 1, start_factor=first, warmup_prefix=False,
+                end_factor=rate, **decay,
+            )  # fmt: skip
     return _schedule(w - 1, t - 1, first, end_factor=rate, **decay)
 
 
@@ -203,31 +221,34 @@ def _wsd(
         _checks.choice(argument, value, ("linear", "cosine", "1-sqrt"))
     cycles = {}  # transformers reads num_cycles in a cosine decay only
     if decay_type == "cosine":
-        cycles["num_cycles"] = _checks.number("num_cycles", num_cycles, low=0, low_open=True)
+        cycles["num_cycles"] = _checks.periods("num_cycles", num_cycles)
     w = _warmup(w)
     decay = _checks.integer("num_decay_steps", num_decay_steps, low=0)
     if num_stable_steps is None:
-        stable = _checks.integer("num_training_steps", t, low=0) - w - decay
-        if stable < 0:
-            raise ValueError(f"num_training_steps ({t}) must be >= num_warmup_steps + num_decay_steps ({w} + {decay})")
-    else:
-        stable = _checks.integer("num_stable_steps", num_stable_steps, low=0)
-    if stable == decay == 0:
-        raise _refused(
-            "num_decay_steps", decay, "with no stable and no decay update transformers never reaches the peak"
-        )
+        total = _checks.integer("num_training_steps", t, low=0)
+    else:  # transformers' stable phase may be negative: the decay then starts before the end of the warmup
+        total = w + _checks.integer("num_stable_steps", num_stable_steps, low=-(2**62)) + decay
     ratio = _checks.number("min_lr_ratio", min_lr_ratio, low=0)
     warmup = "none" if w == 0 else warmup_type
+    common = {"warmup_type": warmup, "warmup_steps": w, "start_factor": _start(start, ratio), "end_factor": ratio}
+    if total <= w:  # no update after the warmup is before the end: min_lr_ratio from W on
+        return WarmupSchedule(
+            **common, total_steps=w, decay_type="wsd", cooldown_steps=0, warmup_prefix=False, cooldown_type=decay_type
+        )
+    if total - w < decay:  # the decay started before the end of the warmup: its clock from update 0
+        if decay > total:
+            given = f"num_training_steps={t}" if num_stable_steps is None else f"{total} updates in all"
+            raise _refused(
+                "num_decay_steps",
+                decay,
+                f"it is longer than the whole run ({given}): transformers' decay would begin before update 0",
+            )
+        return WarmupSchedule(
+            **common, total_steps=total, decay_type="wsd", cooldown_steps=decay, cooldown_type=decay_type,
+            warmup_prefix=False, **cycles,
+        )  # fmt: skip
     return WarmupSchedule(
-        warmup_type=warmup,
-        warmup_steps=w,
-        total_steps=w + stable + decay,
-        start_factor=_start(start, ratio),
-        decay_type="wsd",
-        end_factor=ratio,
-        cooldown_steps=decay,
-        cooldown_type=decay_type,
-        **cycles,
+        **common, total_steps=total, decay_type="wsd", cooldown_steps=decay, cooldown_type=decay_type, **cycles
     )
 
 
@@ -328,73 +349,82 @@ def get_scheduler(
     return WarmupLR(optimizer, schedule, adaptive=adaptive)
 
 
-def _function(public: str, name: str, *positional: str) -> Callable[..., WarmupLR]:
-    """transformers' ``public(optimizer, <positional>, ..., last_epoch=-1)`` for scheduler ``name``, as a WarmupLR."""
+REQUIRED = inspect.Parameter.empty
 
-    def build(
-        optimizer: Optimizer,
-        *args: Any,
-        last_epoch: int = -1,
-        start_factor: float | None = None,
-        adaptive: AdaptiveWarmup | PeakFinder | None = None,
-        **kwargs: Any,
-    ) -> WarmupLR:
-        if len(args) > len(positional):
-            raise TypeError(f"{public}() takes at most {len(positional) + 1} positional arguments")
-        given = dict(zip(positional, args))
-        duplicated = sorted(set(given) & set(kwargs))
-        if duplicated:
-            raise TypeError(f"{public}() got multiple values for {duplicated}")
-        given.update(kwargs)
-        w, t = given.pop("num_warmup_steps", None), given.pop("num_training_steps", None)
-        schedule = transformers_schedule(name, optimizer, w, t, given, start_factor=start_factor)
+
+def _function(public: str, name: str, *parameters: tuple[str, Any]) -> Callable[..., WarmupLR]:
+    """transformers' ``public(optimizer, <parameters>)`` for scheduler ``name``, as a WarmupLR: the same parameters
+    (``(name, default)``, ``REQUIRED`` for none) in the same order, so positional calls mean the same, ``last_epoch``
+    included; plus the keyword-only ``start_factor`` and ``adaptive``."""
+    plain, keyword = inspect.Parameter.POSITIONAL_OR_KEYWORD, inspect.Parameter.KEYWORD_ONLY
+    signature = inspect.Signature(
+        [
+            inspect.Parameter("optimizer", plain),
+            *(inspect.Parameter(parameter, plain, default=default) for parameter, default in parameters),
+            inspect.Parameter("start_factor", keyword, default=None),
+            inspect.Parameter("adaptive", keyword, default=None),
+        ]
+    )
+
+    def build(*args: Any, **kwargs: Any) -> WarmupLR:
+        try:
+            given = signature.bind(*args, **kwargs)
+        except TypeError as error:
+            raise TypeError(f"{public}(): {error}") from None
+        given.apply_defaults()
+        options = dict(given.arguments)
+        optimizer, last_epoch, start_factor, adaptive = (
+            options.pop("optimizer"),
+            options.pop("last_epoch"),
+            options.pop("start_factor"),
+            options.pop("adaptive"),
+        )
+        w, t = options.pop("num_warmup_steps", None), options.pop("num_training_steps", None)
+        schedule = transformers_schedule(name, optimizer, w, t, options, start_factor=start_factor)
         return WarmupLR(optimizer, schedule, last_epoch=last_epoch, adaptive=adaptive)
 
     build.__name__ = build.__qualname__ = public
+    build.__signature__ = signature  # type: ignore[attr-defined]
     build.__doc__ = f"transformers' ``{public}``, returning a WarmupLR with its LRs (see :func:`get_scheduler`)."
     return build
 
 
-get_constant_schedule = _function("get_constant_schedule", "constant")
-get_constant_schedule_with_warmup = _function(
-    "get_constant_schedule_with_warmup", "constant_with_warmup", "num_warmup_steps"
-)
-get_linear_schedule_with_warmup = _function(
-    "get_linear_schedule_with_warmup", "linear", "num_warmup_steps", "num_training_steps"
-)
+_W, _T, _LAST = ("num_warmup_steps", REQUIRED), ("num_training_steps", REQUIRED), ("last_epoch", -1)
+_MIN_LR = (("num_cycles", 0.5), _LAST, ("min_lr", None), ("min_lr_rate", None))
+get_constant_schedule = _function("get_constant_schedule", "constant", _LAST)
+get_constant_schedule_with_warmup = _function("get_constant_schedule_with_warmup", "constant_with_warmup", _W, _LAST)
+get_linear_schedule_with_warmup = _function("get_linear_schedule_with_warmup", "linear", _W, _T, _LAST)
 get_cosine_schedule_with_warmup = _function(
-    "get_cosine_schedule_with_warmup", "cosine", "num_warmup_steps", "num_training_steps", "num_cycles"
+    "get_cosine_schedule_with_warmup", "cosine", _W, _T, ("num_cycles", 0.5), _LAST
 )
 get_cosine_with_hard_restarts_schedule_with_warmup = _function(
-    "get_cosine_with_hard_restarts_schedule_with_warmup",
-    "cosine_with_restarts",
-    "num_warmup_steps",
-    "num_training_steps",
-    "num_cycles",
+    "get_cosine_with_hard_restarts_schedule_with_warmup", "cosine_with_restarts", _W, _T, ("num_cycles", 1), _LAST
 )
 get_polynomial_decay_schedule_with_warmup = _function(
-    "get_polynomial_decay_schedule_with_warmup",
-    "polynomial",
-    "num_warmup_steps",
-    "num_training_steps",
-    "lr_end",
-    "power",
+    "get_polynomial_decay_schedule_with_warmup", "polynomial", _W, _T, ("lr_end", 1e-7), ("power", 1.0), _LAST
 )
-get_inverse_sqrt_schedule = _function("get_inverse_sqrt_schedule", "inverse_sqrt", "num_warmup_steps", "timescale")
+get_inverse_sqrt_schedule = _function("get_inverse_sqrt_schedule", "inverse_sqrt", _W, ("timescale", None), _LAST)
 get_cosine_with_min_lr_schedule_with_warmup = _function(
-    "get_cosine_with_min_lr_schedule_with_warmup",
-    "cosine_with_min_lr",
-    "num_warmup_steps",
-    "num_training_steps",
-    "num_cycles",
+    "get_cosine_with_min_lr_schedule_with_warmup", "cosine_with_min_lr", _W, _T, *_MIN_LR
 )
 get_cosine_with_min_lr_schedule_with_warmup_lr_rate = _function(
     "get_cosine_with_min_lr_schedule_with_warmup_lr_rate",
     "cosine_warmup_with_min_lr",
-    "num_warmup_steps",
-    "num_training_steps",
-    "num_cycles",
+    _W,
+    _T,
+    *_MIN_LR,
+    ("warmup_lr_rate", None),
 )
 get_wsd_schedule = _function(
-    "get_wsd_schedule", "warmup_stable_decay", "num_warmup_steps", "num_decay_steps", "num_training_steps"
+    "get_wsd_schedule",
+    "warmup_stable_decay",
+    _W,
+    ("num_decay_steps", REQUIRED),
+    ("num_training_steps", None),
+    ("num_stable_steps", None),
+    ("warmup_type", "linear"),
+    ("decay_type", "cosine"),
+    ("min_lr_ratio", 0),
+    ("num_cycles", 0.5),
+    _LAST,
 )

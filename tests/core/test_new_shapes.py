@@ -81,7 +81,15 @@ def test_num_cycles_is_refused_where_nothing_reads_it():
     with pytest.raises(ValueError, match="num_cycles is only used by cooldown_type='cosine'"):
         WarmupSchedule(total_steps=10, decay_type="wsd", cooldown_steps=2, num_cycles=1.5)
     with pytest.raises(ValueError, match="num_cycles must be in"):
-        WarmupSchedule(total_steps=10, decay_type="cosine_wave", num_cycles=0)
+        WarmupSchedule(total_steps=10, decay_type="cosine_wave", num_cycles=-0.5)
+
+
+@pytest.mark.parametrize("decay", [{"decay_type": "cosine_wave"}, {"decay_type": "wsd", "cooldown_type": "cosine"}])
+def test_a_cosine_of_0_cycles_holds_the_peak_to_t(decay):
+    """transformers' num_cycles=0 (issue 28 case 8): cos(0) = 1 throughout; a WSD cooldown of it drops to m at T."""
+    s = WarmupSchedule(warmup_steps=2, total_steps=12, end_factor=0.1, num_cycles=0, **decay)
+    assert [s(k) for k in range(2, 12)] == [1.0] * 10
+    assert s(12) == s(100) == (1.0 if decay["decay_type"] == "cosine_wave" else 0.1)
 
 
 @given(st.integers(1, 300), st.floats(0.5, 500), st.floats(0, 0.99))

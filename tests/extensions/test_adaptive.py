@@ -235,6 +235,19 @@ def test_timm_adapter_matches_torch_bit_for_bit():
         WarmupScheduler(opt, SCHED, adaptive=AdaptiveWarmup())
 
 
+def test_timm_noise_with_an_adaptive_warmup_is_refused_at_construction():
+    """Found by the state-dict fuzz (issue 28 case 6): timm seeds its noise with an integer t, and the adaptive clock
+    is a float; with noise_range_t the first update in the noise range raised a RuntimeError from timm."""
+    pytest.importorskip("timm")
+    from warmup_plugins.timm import WarmupScheduler
+
+    opt = torch.optim.SGD(tiny_model().parameters(), lr=0.1)
+    with pytest.raises(ValueError, match=r"noise_range_t=10 .* adaptive warmup"):
+        sched = WarmupScheduler(opt, SCHED, t_in_epochs=False, adaptive=AdaptiveWarmup(), noise_range_t=10)
+        for n in range(1, 3 * SCHED.total_steps):
+            sched.step_update(n, metric=1.0)
+
+
 def test_fastai_adapter_matches_torch_on_its_own_losses():
     pytest.importorskip("fastai")
     from fastai.data.core import DataLoaders

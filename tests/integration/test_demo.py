@@ -67,9 +67,23 @@ def test_demo_prints_its_table_and_draws_its_figure(tmp_path, capsys):
 
 @pytest.mark.skipif(torch.cuda.is_available(), reason="checks the error on a machine without CUDA")
 @pytest.mark.parametrize("main", [demo.main, cifar10.main, sweep.main])
-def test_cuda_without_cuda_is_an_error_before_any_data_is_read(main, tmp_path):
-    with pytest.raises(SystemExit, match="no CUDA device is available.*use --device cpu"):
+def test_cuda_without_cuda_is_an_error_before_any_data_is_read(main, tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_:
         main(["--device", "cuda", "--data", str(tmp_path / "does-not-exist")])
+    err = capsys.readouterr().err.splitlines()
+    assert exit_.value.code == 2 and err[0].startswith("usage: ") and "Traceback" not in err, err
+    assert re.search(r": error: argument --device: no CUDA device is available.*use --device cpu", err[-1]), err
+
+
+@pytest.mark.parametrize("main", [demo.main, cifar10.main, sweep.main])
+@pytest.mark.parametrize("device", ["xyz", "cuda:x", ""])
+def test_a_device_torch_does_not_know_is_a_bad_flag_exit_2(main, device, tmp_path, capsys):
+    """Issue 28 case 9: --device xyz exited 1 with a bare message, without the 'error:' of every other bad flag."""
+    with pytest.raises(SystemExit) as exit_:
+        main(["--device", device, "--data", str(tmp_path / "does-not-exist")])
+    err = capsys.readouterr().err.splitlines()
+    assert exit_.value.code == 2 and err[0].startswith("usage: ") and "Traceback" not in err, err
+    assert f": error: argument --device: {device!r} is not a torch device; use cpu, cuda or cuda:N" in err[-1], err
 
 
 @pytest.mark.parametrize(

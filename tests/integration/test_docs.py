@@ -110,6 +110,22 @@ def test_block_runs(path: Path, index: int, tmp_path_factory, monkeypatch):
         pytest.skip(run.skipped[index])
 
 
+def raw_table_rows(html: str) -> list[str]:
+    """Markdown table rows left as text in a rendered page (a paragraph line ``| ... |``): a blank line inside a
+    table, or a row with the wrong number of cells, ends the table there and the rest prints raw."""
+    rows = []
+    for paragraph in re.findall(r"<p>(.*?)</p>", html, flags=re.DOTALL):
+        text = re.sub(r"<[^>]+>", "", paragraph)
+        rows += [line for line in text.splitlines() if re.fullmatch(r"\s*\|.*\|\s*", line)]
+    return rows
+
+
+def test_raw_table_rows_are_found():
+    split = "<table><tr><td>a</td></tr></table>\n<p>| <code>x</code> | y |\n| z | w |</p>\n<p>a | b</p>"
+    assert raw_table_rows(split) == ["| x | y |", "| z | w |"]
+    assert raw_table_rows("<pre><code>| a | b |</code></pre><p>text</p>") == []
+
+
 def test_the_docs_site_builds_strictly(tmp_path):
     """``mkdocs build --strict`` (what ``make docs`` runs): any warning, a broken link or a docstring the API
     reference cannot render, fails it."""
@@ -121,6 +137,8 @@ def test_the_docs_site_builds_strictly(tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     assert "WARNING" not in result.stderr, result.stderr
     site = tmp_path / "site"
+    raw = {str(page.relative_to(site)): raw_table_rows(page.read_text()) for page in sorted(site.rglob("*.html"))}
+    assert {page: rows for page, rows in raw.items() if rows} == {}  # every table renders as a table
     assert (site / "api" / "torch.html").read_text().count("WarmupLR") > 5
     assert (site / "results.html").exists()
     # Opened from disk: pages are files (no directory URLs) and search has its index beside them.

@@ -224,7 +224,7 @@ PYTORCH_WARMUP_ROWS: dict[str, Row] = {
         lambda w, t: tau_warmup(int(2.0 / (1.0 - 0.999))),
         ULP,
     ),
-    "UntunedLinearWarmup(optimizer) (β2 = 0.99: τ = 200)": Row(
+    "UntunedLinearWarmup(optimizer) (β2 = 0.99: τ = 199)": Row(
         lambda w, t, p, n: pytorch_warmup_trace("UntunedLinearWarmup", p, 2000 + PAST_END, betas=(0.9, 0.99)),
         lambda w, t: tau_warmup(int(2.0 / (1.0 - 0.99))),
         ULP,
@@ -447,3 +447,51 @@ def test_the_timm_page_lists_every_sched_the_parity_test_runs():
 
     tested = list(dict.fromkeys(case.values[0]["sched"] for case in grid()))
     assert [row.strip('"') for row in table_rows("migrate_timm.md", "Equivalents")] == tested
+
+
+# ---------------------------------------------------------------------------- the pages' words, measured (issue 28)
+def page_column(page: str, section: str, column: int) -> dict[str, str]:
+    """First column (code spans removed) -> the text of ``column`` of the table under ``section``."""
+    text = (DOCS / page).read_text()
+    part = text.split(f"## {section}\n", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in part.splitlines() if line.startswith("| ") and not line.startswith("| ---")][1:]
+    return {re.sub(r"`", "", row.split(" | ")[0][2:]).strip(): row.split(" | ")[column] for row in rows}
+
+
+@pytest.mark.parametrize("name", [name for name in TORCH_ROWS if not name.startswith("OneCycleLR")])
+def test_each_torch_row_is_the_schedule_it_names_in_full(name):
+    """The row's code is the whole schedule the test runs (a ``...`` carried ``total_steps=T`` over to StepLR,
+    MultiStepLR and ExponentialLR, whose LRs then differed from torch's after T by up to 0.99 of the peak)."""
+    code = re.match(r"`([^`]*)`", page_column("migrate_torch.md", "Equivalents", 1)[name]).group(1)
+    for w, t in ((5, 101), (37, 250)):
+        s = 0.25 if name.startswith("ConstantLR") else 0.01  # the start factor each row's test uses
+        symbols = {"W": w, "T": t, "s": s, "m": 0.05, "e": 0.1}
+        kwargs = eval(f"dict({code})", {"__builtins__": {"dict": dict}}, symbols)  # the page's own code
+        assert WarmupSchedule(**kwargs) == TORCH_ROWS[name].ours(w, t), (name, code)
+
+
+def test_the_untuned_rows_name_pytorch_warmups_periods():
+    """pytorch_warmup's untuned period is int(2 / (1 - β2)) (linear) or int(1 / (1 - β2)) (exponential), truncated:
+    199 at β2 = 0.99 (the page said 200)."""
+    for name in PYTORCH_WARMUP_ROWS:
+        if not name.startswith("Untuned"):
+            continue
+        beta2, tau = re.search(r"β2 = ([\d.]+): τ = (\d+)", name).groups()
+        rise = 2.0 if name.startswith("UntunedLinear") else 1.0
+        assert int(tau) == int(rise / (1.0 - float(beta2))), name
+
+
+def test_the_linear_rows_agree_to_the_ulps_the_page_states():
+    """(k + 1) / τ computed as 1/τ + (1 - 1/τ) · k/(τ - 1): one ulp of the peak for most τ, two at τ = 19, 63, 171
+    and 399 (of τ up to 500, as the page says; its grid here: τ up to 64, 171 and 399)."""
+    worst: dict[int, float] = {}
+    for tau in (*range(1, 65), 171, 399):
+        for peak in (0.1, 3e-4):
+            ref = pytorch_warmup_trace("LinearWarmup", peak, tau + 2, warmup_period=tau)
+            mine = warmup_lr_trace(tau_warmup(tau), peak, tau + 2)
+            ulps = max(abs(a - b) for a, b in zip(mine, ref)) / math.ulp(peak)
+            worst[tau] = max(worst.get(tau, 0.0), ulps)
+    assert max(worst.values()) == 2.0
+    assert sorted(tau for tau, ulps in worst.items() if ulps > 1) == [19, 63, 171, 399]
+    page = " ".join((DOCS / "migrate_pytorch_warmup.md").read_text().split())
+    assert "agree to two units in the last place of the peak" in page and "τ = 19, 63, 171 and 399" in page

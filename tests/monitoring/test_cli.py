@@ -353,3 +353,38 @@ def test_a_base_lr_whose_lrs_overflow_is_refused_in_one_line(capsys, tmp_path, c
     assert status == 2 and out == ""
     assert err.count("\n") == 1 and "--base-lr 1e+308 times the schedule's largest factor 2 exceeds" in err
     assert not (tmp_path / "lr.png").exists()
+
+
+def test_edge_values_of_the_new_shapes_print_finite_factors_or_one_error_line(capsys):
+    """Issue 28 cases 4 and 7: a 1-exp warmup_tau of 1e-320 printed nan and exited 0; radam's warmup_beta2 at
+    0.6000000000000001 printed a ZeroDivisionError traceback and exited 1."""
+    status, out, err = run_main(
+        capsys, "show", "--warmup-type", "1-exp", "--warmup-tau", "1e-320", "--warmup-steps", 10
+    )
+    assert status == 0 and "nan" not in out, (out, err)
+    assert out.splitlines()[1].split() == ["0", "0.01"]
+    for beta2 in ("0.6000000000000001", "0.9999999999999"):
+        status, out, err = run_main(
+            capsys, "show", "--warmup-type", "radam", "--warmup-beta2", beta2, "--warmup-steps", 9
+        )
+        assert status == 2 and out == "" and err.count("\n") == 1
+        assert "warmup_beta2 must be in [0.600001, 0.99999], the working range of the radam warmup" in err
+    status, out, err = run_main(
+        capsys, "show", "--decay-type", "cosine_wave", "--total-steps", 9, "--num-cycles", 1e308
+    )
+    assert status == 2 and "num_cycles must be in [0, 2.86112e+307], got 1e+308" in err
+
+
+@pytest.mark.parametrize("command", [["show"], ["plot", "--output", "lr.png"]])
+@pytest.mark.parametrize("base_lr", ["-0.1", "-1e-300", "-0.0"])
+def test_a_negative_base_lr_is_refused_in_one_line(capsys, tmp_path, command, base_lr):
+    """Issue 28 case 10: show --base-lr -0.1 printed negative LRs and exited 0."""
+    if command[0] == "plot":
+        command = ["plot", "--output", tmp_path / "lr.png"]
+    status, out, err = run_main(capsys, *command, f"--base-lr={base_lr}", "--warmup-steps", 5)
+    if base_lr == "-0.0":  # zero is a frozen LR, whatever its sign (plot, on a log scale, wants it > 0)
+        assert status == 0 if command == ["show"] else "base_lr must be in (0, inf), got -0.0" in err, err
+        return
+    assert status == 2 and out == "" and err.count("\n") == 1
+    assert f"argument --base-lr: must be a number >= 0 (a learning rate), got {base_lr!r}" in err
+    assert not (tmp_path / "lr.png").exists()

@@ -115,6 +115,25 @@ def test_momentum_falls_during_warmup_and_rises_back():
     assert min(values) == 0.85
 
 
+@pytest.mark.parametrize("decay_type", ["wsd", "cosine", "linear", "hard_restarts"])
+def test_momentum_rises_back_after_the_peak_with_every_decay_ending_at_its_end_factor(decay_type):
+    """Issue 28 case 2: with wsd, WarmupParam held the end factor (momentum 0.95) through the stable phase."""
+    opt = sgd(momentum=0.85)
+    options = {"cooldown_steps": 4} if decay_type == "wsd" else {}
+    mom = WarmupParam(
+        opt, "momentum", warmup_steps=4, total_steps=16, start_factor=0.95 / 0.85, decay_type=decay_type,
+        end_factor=0.95 / 0.85, **options,
+    )  # fmt: skip
+    values = []
+    for _ in range(17):
+        values.append(opt.param_groups[0]["momentum"])
+        mom.step()
+    assert values[4] == 0.85 and values[16] == pytest.approx(0.95)
+    assert min(values) == 0.85 and max(values) <= 0.95 + 1e-12
+    if decay_type == "wsd":
+        assert values[4:13] == [0.85] * 9  # the stable phase, then 4 updates of cooldown
+
+
 def test_beta1_of_adam_and_state():
     opt = torch.optim.Adam(tiny_model().parameters(), betas=(0.9, 0.999))
     sched = WarmupParam(opt, "beta1", warmup_steps=2, start_factor=0.5)

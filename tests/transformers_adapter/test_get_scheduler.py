@@ -1,5 +1,5 @@
 """``warmup_plugins.transformers`` against the real transformers: every LR over a grid, transformers' own
-schedule table (``ScheduleInitTest``), and the three deliberate differences refused by name.
+schedule table (``ScheduleInitTest``), its signatures, and the deliberate differences refused by name.
 
 The grid: warmups 0, 1, 2, 5 and 37 updates, totals 1 to 250, two peaks, and 20 updates past the end.
 Six families are bit-identical (``EXACT``); four differ in the last bits, because the core computes
@@ -29,7 +29,14 @@ REL = 1e-14  # of the peak LR; measured (pytest -s): 1.8e-16 (one ulp)
 
 CASES: dict[str, list[dict]] = {
     "linear": [{}],
-    "cosine": [{}, {"num_cycles": 0.5}, {"num_cycles": 0.25}, {"num_cycles": 1}, {"num_cycles": 1.7}],
+    "cosine": [
+        {},
+        {"num_cycles": 0.5},
+        {"num_cycles": 0.25},
+        {"num_cycles": 1},
+        {"num_cycles": 1.7},
+        {"num_cycles": 0},
+    ],
     "cosine_with_restarts": [
         {},
         {"num_cycles": 2},
@@ -39,23 +46,30 @@ CASES: dict[str, list[dict]] = {
         {"num_cycles": 0.3},
         {"num_cycles": 0},
     ],
-    "polynomial": [{}, {"power": 2.0, "lr_end": 1e-5}, {"power": 0.5, "lr_end": 0.0}],
+    "polynomial": [{}, {"power": 2.0, "lr_end": 1e-5}, {"power": 0.5, "lr_end": 0.0}, {"power": 0, "lr_end": 1e-5}],
     "constant": [{}],
     "constant_with_warmup": [{}],
     "inverse_sqrt": [{}, {"timescale": 7}],
-    "cosine_with_min_lr": [{"min_lr_rate": 0.1}, {"min_lr": 1e-5}, {"min_lr_rate": 0.1, "num_cycles": 1.25}],
+    "cosine_with_min_lr": [
+        {"min_lr_rate": 0.1},
+        {"min_lr": 1e-5},
+        {"min_lr_rate": 0.1, "num_cycles": 1.25},
+        {"min_lr_rate": 0.1, "num_cycles": 0},
+    ],
     "cosine_warmup_with_min_lr": [
         {"min_lr_rate": 0.1},
         {"min_lr_rate": 0.0, "warmup_lr_rate": 0.05},
         {"min_lr_rate": 0.1, "num_cycles": 2.0},
+        {"min_lr_rate": 0.1, "num_cycles": 0},
     ],
     "warmup_stable_decay": [
         {"num_decay_steps": d, "decay_type": shape, "warmup_type": warmup, "min_lr_ratio": ratio, **cycles}
-        for d in (0, 1, 5)
+        for d in (0, 1, 5, 40)  # 40: longer than most totals, the decay starts before the end of the warmup
         for shape in ("linear", "cosine", "1-sqrt")
         for warmup in ("linear", "cosine", "1-sqrt")
         for ratio in (0.0, 0.1)
-        for cycles in ({}, {"num_cycles": 1.0}, {"num_cycles": 0.3})
+        for cycles in ({}, {"num_cycles": 1.0}, {"num_cycles": 0.3}, {"num_cycles": 0})
+        if shape == "cosine" or not cycles
     ],
 }
 EXACT = {
@@ -95,20 +109,35 @@ def off(a: float, b: float, peak: float) -> float:
     return abs(a - b) / peak
 
 
+DECAYING = ("linear", "cosine", "cosine_with_restarts", "polynomial", "cosine_with_min_lr", "cosine_warmup_with_min_lr")
+
+
+def listed(name: str, w: int, t: int, kwargs: dict) -> bool:
+    """The grid points docs/migrate_transformers.md lists as refused: no update left to decay over (``T <= W``), the
+    ``_lr_rate`` form without a warmup, a WSD decay longer than the whole run after a warmup (``W < T < D``)."""
+    if name in DECAYING and t <= w:
+        return True
+    if name == "cosine_warmup_with_min_lr" and w == 0:
+        return True
+    return name == "warmup_stable_decay" and w < t < kwargs["num_decay_steps"]
+
+
 @pytest.mark.filterwarnings("ignore:Detected call of")
 @pytest.mark.parametrize("name", list(CASES))
 def test_every_lr_of_the_grid_is_transformers_lr(name):
-    """Every expressible grid point gives transformers' LR at every update up to the end (bit for bit in
-    ``EXACT``, within ``REL`` elsewhere) and after it (this library's final value; transformers' own where
-    it holds too). The refused points are checked in ``test_what_cannot_be_expressed_is_refused_by_name``."""
+    """Every grid point is either listed as refused (``listed``: a ``ValueError`` naming the argument) or gives
+    transformers' LR at every update up to the end (bit for bit in ``EXACT``, within ``REL`` elsewhere) and after
+    it (this library's final value; transformers' own where it holds too). Issue 28 case 8: num_cycles=0, power=0
+    and a WSD decay that starts before the end of the warmup were refused though transformers runs them."""
     compared = worst = rising_after_end = 0
     for kwargs, w, t, peak in grid(name):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            try:
-                ours = get_scheduler(name, optimizer(peak), w, t, dict(kwargs))
-            except ValueError:
+            if listed(name, w, t, kwargs):
+                with pytest.raises(ValueError, match=r"num_training_steps|num_warmup_steps|num_decay_steps"):
+                    get_scheduler(name, optimizer(peak), w, t, dict(kwargs))
                 continue
+            ours = get_scheduler(name, optimizer(peak), w, t, dict(kwargs))
             theirs = hf.get_scheduler(name, optimizer(peak), w, t, dict(kwargs))
         n = t + PAST_END
         mine, ref = trace(ours, n), trace(theirs, n)
@@ -151,6 +180,18 @@ def test_every_param_group_gets_its_own_base_times_transformers_factor():
         for scheduler in (ours, theirs):
             scheduler.optimizer.step()  # no gradients: the order of a real loop, weights unchanged
             scheduler.step()
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+@pytest.mark.parametrize("ratio", [1.0, 1.5])
+def test_wsd_with_min_lr_ratio_at_or_above_1_holds_the_peak_through_the_stable_phase(ratio):
+    """Issue 28 case 2: a min_lr_ratio above 1 held 1.5 times the peak through the stable phase (0.15 for 0.1)."""
+    for w, t, d, shape in [(0, 10, 3, "cosine"), (3, 20, 5, "linear"), (5, 30, 0, "1-sqrt"), (2, 40, 38, "cosine")]:
+        kwargs = {"num_decay_steps": d, "decay_type": shape, "min_lr_ratio": ratio}
+        ours = trace(get_scheduler("warmup_stable_decay", optimizer(0.1), w, t, dict(kwargs)), t + 5)
+        theirs = trace(hf.get_scheduler("warmup_stable_decay", optimizer(0.1), w, t, dict(kwargs)), t + 5)
+        assert ours == theirs, (w, t, d, shape)
+        assert ours[w : t - d] == [0.1] * (t - d - w)
 
 
 # ---------------------------------------------------------------------------- transformers' own table
@@ -270,9 +311,8 @@ def test_start_factor_is_the_explicit_departure_from_transformers_lr_0_at_update
 # ---------------------------------------------------------------------------- the deliberate differences, refused
 REFUSED = [
     # (name, W, T, kwargs, the argument the message must name, with its value)
-    ("warmup_stable_decay", 2, 2, {"num_decay_steps": 0}, "num_decay_steps=0"),
+    ("warmup_stable_decay", 2, 10, {"num_decay_steps": 20}, "num_decay_steps=20"),
     ("cosine_warmup_with_min_lr", 0, 10, {"min_lr_rate": 0.1}, "num_warmup_steps=0"),
-    ("cosine_warmup_with_min_lr", 1, 10, {"min_lr_rate": 0.1, "warmup_lr_rate": 0.2}, "warmup_lr_rate=0.2"),
     ("greedy", 0, 10, {}, "name='greedy'"),
 ]
 
@@ -282,6 +322,82 @@ def test_what_cannot_be_expressed_is_refused_by_name(name, w, t, kwargs, named):
     with pytest.raises(ValueError, match="is not supported: ") as error:
         get_scheduler(name, optimizer(0.1), w, t, kwargs)
     assert named in str(error.value)
+
+
+def lrs_of(make, name: str, lr, w: int, t: int, kwargs: dict) -> list[float]:
+    """The LR of updates 0 .. T - 2, each read as a float when it is used (a Tensor LR is filled in place)."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=lr)
+    scheduler, out = make(name, opt, w, t, dict(kwargs)), []
+    for _ in range(t - 1):
+        out.append(float(opt.param_groups[0]["lr"]))
+        scheduler.step()
+    return out
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+@pytest.mark.parametrize(
+    ("name", "kwargs"),
+    [
+        ("polynomial", {"lr_end": 1e-5, "power": 2.0}),
+        ("cosine_with_min_lr", {"min_lr": 1e-5}),
+        ("cosine_warmup_with_min_lr", {"min_lr": 1e-5}),
+    ],
+)
+def test_a_tensor_lr_reads_the_optimizer_default_as_transformers_does(name, kwargs):
+    """Issue 28 case 8: with a Tensor LR, min_lr and lr_end failed with 'end_factor must be a real number, got
+    Tensor', naming an argument the user never passed. Now a float64 Tensor LR gives transformers' LRs for the
+    same float LR (transformers' own polynomial with a Tensor LR drifts: its lambda keeps dividing by
+    ``optimizer.defaults["lr"]``, the very Tensor LambdaLR fills in place; docs/migrate_transformers.md)."""
+    for peak in (0.1, 3e-4):
+        tensor = torch.tensor(peak, dtype=torch.float64)
+        ours, theirs = (
+            lrs_of(get_scheduler, name, tensor, 3, 20, kwargs),
+            lrs_of(hf.get_scheduler, name, peak, 3, 20, kwargs),
+        )
+        assert max(off(a, b, peak) for a, b in zip(ours, theirs)) <= REL, (peak, ours, theirs)
+        if name != "polynomial":  # the min_lr forms divide once, at construction: transformers' Tensor LRs agree
+            tensors = lrs_of(hf.get_scheduler, name, torch.tensor(peak, dtype=torch.float64), 3, 20, kwargs)
+            assert max(off(a, b, peak) for a, b in zip(ours, tensors)) <= REL
+
+
+FUNCTIONS = [name for name in dropin if name.startswith("get_") and name.endswith(("_warmup", "_schedule", "_rate"))]
+
+
+@pytest.mark.parametrize("function", FUNCTIONS)
+def test_every_function_takes_transformers_parameters_in_transformers_order(function):
+    """Issue 28 case 8: a positional last_epoch (and get_wsd_schedule's num_stable_steps) was refused. Each drop-in
+    has transformers' signature (same names, order and defaults), plus the keyword-only start_factor."""
+    import inspect
+
+    theirs = inspect.signature(getattr(hf, function)).parameters
+    ours = inspect.signature(dropin[function]).parameters
+    assert [(p.name, p.default, p.kind) for p in theirs.values()] == [
+        (p.name, p.default, p.kind) for p in ours.values() if p.name != "start_factor"
+    ]
+    assert ours["start_factor"].kind is inspect.Parameter.KEYWORD_ONLY
+
+
+@pytest.mark.filterwarnings("ignore:Detected call of")
+def test_positional_arguments_mean_what_they_mean_in_transformers():
+    for function, args in [
+        ("get_constant_schedule", (-1,)),
+        ("get_constant_schedule_with_warmup", (4, -1)),
+        ("get_linear_schedule_with_warmup", (2, 10, -1)),
+        ("get_cosine_schedule_with_warmup", (2, 10, 0.5, -1)),
+        ("get_cosine_with_hard_restarts_schedule_with_warmup", (2, 10, 2, -1)),
+        ("get_polynomial_decay_schedule_with_warmup", (2, 10, 1e-4, 2.0, -1)),
+        ("get_inverse_sqrt_schedule", (2, 7, -1)),
+        ("get_cosine_with_min_lr_schedule_with_warmup", (2, 10, 0.5, -1, None, 0.1)),
+        ("get_cosine_with_min_lr_schedule_with_warmup_lr_rate", (2, 10, 0.5, -1, None, 0.1, 0.05)),
+        ("get_wsd_schedule", (2, 3, None, 5, "cosine", "linear", 0.1, 0.5, -1)),
+    ]:
+        ours = trace(dropin[function](optimizer(0.1), *args), 10)  # up to T - 1: the cosines differ after their end
+        theirs = trace(getattr(hf, function)(optimizer(0.1), *args), 10)
+        assert max(off(a, b, 0.1) for a, b in zip(ours, theirs)) <= REL, function
+    resumed = optimizer(0.1)
+    for group in resumed.param_groups:
+        group["initial_lr"] = 0.1  # as a resumed optimizer has it
+    assert dropin["get_linear_schedule_with_warmup"](resumed, 2, 10, 4).last_epoch == 5  # last_epoch, positionally
 
 
 @pytest.mark.parametrize(
@@ -307,7 +423,16 @@ def test_what_cannot_be_expressed_is_refused_by_name(name, w, t, kwargs, named):
         ),
         (lambda: get_scheduler("cosine_with_min_lr", optimizer(0.1), 2, 10), ValueError, "min_lr"),
         (lambda: get_scheduler("polynomial", optimizer(0.1), 2, 10, {"lr_end": 0.2}), ValueError, "lr_end"),
-        (lambda: dropin["get_linear_schedule_with_warmup"](optimizer(0.1), 2, 10, 3), TypeError, "positional"),
+        (lambda: dropin["get_linear_schedule_with_warmup"](optimizer(0.1), 2, 10, -1, 3), TypeError, "positional"),
+        (lambda: get_scheduler("cosine", optimizer(0.1), 2, 10, {"num_cycles": -0.5}), ValueError, "num_cycles"),
+        (lambda: get_scheduler("polynomial", optimizer(0.1), 2, 10, {"power": -1}), ValueError, "power"),
+        (lambda: get_scheduler("polynomial", optimizer(0.1), 2, 10, {"lr_end": -1e-3}), ValueError, "lr_end"),
+        (
+            lambda: get_scheduler("cosine_with_min_lr", optimizer(0.1), 2, 10, {"min_lr_rate": -0.1}),
+            ValueError,
+            "min_lr_rate",
+        ),
+        (lambda: get_scheduler("linear", optimizer(0.1), 2.5, 10), TypeError, "num_warmup_steps must be an integer"),
     ],
 )
 def test_bad_input_names_the_argument(call, error, match):

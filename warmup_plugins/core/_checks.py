@@ -119,6 +119,13 @@ def numbers_nondecreasing(name: str, values: object, *, low: float) -> tuple[flo
 # Integers beyond the float range (10**400) are refused by ``number``/``integer`` above; these are the
 # other places where valid-looking inputs would leave float arithmetic.
 MAX_CYCLES = 2**52  # beyond this, cycle indices and starts are no longer exact in float arithmetic
+MAX_PERIODS = sys.float_info.max / (2 * math.pi)  # num_cycles of a cosine: 2 pi num_cycles must be a float
+
+
+def periods(name: str, value: object) -> float | int:
+    """A number of cosine periods ``>= 0`` (0: the cosine stays at its top) whose angle ``2 pi value`` fits in a
+    float (``cos(inf)`` is no number)."""
+    return number(name, value, low=0, high=MAX_PERIODS)
 
 
 def reciprocal_fits(name: str, value: float, context: str) -> None:

@@ -61,7 +61,7 @@ def cooldown_options(f: Fields, default_type: str, default_fraction: float | Non
     if f["num_cycles"] is not None:
         if shape != "cosine":
             raise ValueError(f"num_cycles is only used by cooldown_type='cosine' here, got cooldown_type={shape!r}")
-        out["num_cycles"] = n("num_cycles", f["num_cycles"], low=0, low_open=True)
+        out["num_cycles"] = _checks.periods("num_cycles", f["num_cycles"])
     return out
 
 
@@ -153,20 +153,17 @@ def restart_cycles(s: Any, shape: Callable[..., float], args: tuple[float, ...])
 
 
 def with_cooldown(s: Any, span: float | None, stable: Factor) -> tuple[Factor, float]:
-    """``stable(k)`` (floored at ``m``), then the cooldown shape from it down to ``m`` over the last updates."""
+    """``stable(k)``, then the cooldown shape from it to ``m`` over the last updates (down, or up for ``m > 1``)."""
     offset, m = clock(s), s.end_factor
     cycles = 0.5 if s.num_cycles is None else s.num_cycles
     length = s.cooldown_steps if s.cooldown_fraction is None else s.cooldown_fraction * span
     if length is None:
-
-        def decay(k: float) -> float:
-            return max(stable(k), m)
-
+        decay = stable
     else:
         start = span - length
 
         def decay(k: float) -> float:
-            level = max(stable(k), m)
+            level = stable(k)
             d = k - offset
             if d <= start:
                 return level

@@ -298,7 +298,7 @@ def _inverse_sqrt_check(f: Fields) -> Fields:
     timescale = f["warmup_steps"] if f["timescale"] is None else f["timescale"]
     if f["timescale"] is None and timescale == 0:
         raise ValueError("decay_type='inverse_sqrt' without warmup needs a timescale > 0")
-    out = {**_parts.end_factor(f), "timescale": n("timescale", timescale, low=0, low_open=True)}
+    out = {"end_factor": _inverse_sqrt_floor(f), "timescale": n("timescale", timescale, low=0, low_open=True)}
     if f["cooldown_steps"] is None and f["cooldown_fraction"] is None:
         for name in ("cooldown_type", "cooldown_power", "cooldown_ratio", "num_cycles"):
             if f[name] is not None:
@@ -307,22 +307,30 @@ def _inverse_sqrt_check(f: Fields) -> Fields:
     return {**out, **_parts.cooldown_options(f, default_type="linear")}
 
 
+def _inverse_sqrt_floor(f: Fields) -> float:
+    """inverse_sqrt's ``end_factor`` is a floor under its fall from the peak: in [0, 1] (above, no decay is left)."""
+    m = _parts.end_factor(f)["end_factor"]
+    if m > 1:
+        raise ValueError(
+            f"end_factor must be in [0, 1] for decay_type='inverse_sqrt', where it is a floor under the decay from "
+            f"the peak (1), got {f['end_factor']!r}"
+        )
+    return m
+
+
 def _inverse_sqrt(s: Any, span: float | None) -> tuple[Factor, float]:
-    offset = _parts.clock(s)
-    return _parts.with_cooldown(s, span, lambda k: inverse_sqrt(k - offset, s.timescale))
-
-
-def _cycles_check(f: Fields, default: float, low_open: bool) -> Fields:
-    cycles = default if f["num_cycles"] is None else f["num_cycles"]
-    return {**_parts.end_factor(f), "num_cycles": n("num_cycles", cycles, low=0, low_open=low_open)}
+    offset, m = _parts.clock(s), s.end_factor
+    return _parts.with_cooldown(s, span, lambda k: max(inverse_sqrt(k - offset, s.timescale), m))
 
 
 def _cosine_wave_check(f: Fields) -> Fields:
-    return _cycles_check(f, 0.5, low_open=True)
+    cycles = 0.5 if f["num_cycles"] is None else f["num_cycles"]
+    return {**_parts.end_factor(f), "num_cycles": _checks.periods("num_cycles", cycles)}
 
 
 def _hard_restarts_check(f: Fields) -> Fields:
-    return _cycles_check(f, 1.0, low_open=False)  # 0 cycles: the peak until T (transformers' formula)
+    cycles = 1.0 if f["num_cycles"] is None else f["num_cycles"]  # 0 cycles: the peak until T (transformers')
+    return {**_parts.end_factor(f), "num_cycles": n("num_cycles", cycles, low=0)}
 
 
 def _cycles_family(shape: Callable[..., float]) -> Factory:

@@ -56,10 +56,18 @@ def compile_schedule(s: Any) -> Compiled:
 
 
 def _max_factor(s: Any) -> float:
-    """An upper bound of ``f`` over every ``k``: ``max(s, 1, m)`` times the highest restart peak."""
+    """An upper bound of ``f`` over every ``k``: ``max(s, P, m)`` with ``P`` the highest restart peak (a decay goes
+    between its peak and ``m``), or ``s P`` where every cycle repeats the warmup; a bound past the float range is
+    refused, naming the options that make it."""
     peak = 1.0
     if s.cycle_steps is not None and s.cycle_decay > 1:  # peaks grow: the last cycle's is the highest
         clock = s.total_steps if s.cycle_warmup else s.total_steps - _parts.clock(s)
         last = restarts.locate(clock, s.cycle_steps, s.cycle_mul)[0]
         peak = s.cycle_decay ** (last if s.cycle_limit is None else min(last, s.cycle_limit - 1))
-    return max(s.start_factor, 1.0, s.end_factor or 0.0) * peak
+    start = s.start_factor * peak if s.cycle_warmup else s.start_factor
+    if not math.isfinite(start):
+        raise ValueError(
+            f"start_factor ({s.start_factor}) times the last restart's peak (cycle_decay ** i = {peak:g}) overflows "
+            "a float: every cycle repeats the warmup from start_factor times its peak"
+        )
+    return max(start, peak, 1.0, s.end_factor or 0.0)

@@ -89,7 +89,8 @@ class WarmupSchedule:
     end_factor: float | None = _field(
         None,
         f"m, the end factor (default 0) read by {_listing(decays_reading('end_factor'))}; f(T) = m for "
-        f"{_listing(_ENDING)} (exponential: when gamma is not given; inverse_sqrt: a floor)",
+        f"{_listing(_ENDING)} (exponential: when gamma is not given; inverse_sqrt: a floor, at most 1); above 1 "
+        "the decay rises to m",
     )
     warmup_prefix: bool = _field(
         True,
@@ -128,7 +129,7 @@ class WarmupSchedule:
         "hard_restarts (default 1), periods of a cosine cooldown (default 0.5)",
     )
     warmup_tau: float | None = _field(None, "the 1-exp warmup's time constant, in updates (required there)")
-    warmup_beta2: float | None = _field(None, "the radam warmup's beta2, in (0.6, 1) (required there)")
+    warmup_beta2: float | None = _field(None, "the radam warmup's beta2, in [0.600001, 0.99999] (required there)")
     cycle_steps: float | None = _field(
         None,
         f"restarts ({_listing(decays_reading('cycle_steps'))}): the first cycle's length (default: one cycle over "

@@ -79,11 +79,12 @@ def one_minus_exp(k: float, start: float, end: float, tau: float) -> float:
 
 
 def _bind_one_minus_exp(s: Any) -> WarmupFn:
-    """``1-exp`` of the progress ``p = k / W``: its time constant ``warmup_tau`` is in updates."""
-    per_progress = s.warmup_steps / s.warmup_tau
+    """``1-exp`` of the progress ``p = k / W``: its time constant ``warmup_tau`` is in updates. ``(p W) / tau``, not
+    ``p (W / tau)``: a ``tau`` so small that ``W / tau`` overflows would give ``0 * inf = nan`` at ``k = 0``."""
+    size, tau = s.warmup_steps, s.warmup_tau
 
     def shape(p: float, start: float, end: float = 1.0) -> float:
-        return start + (end - start) * -math.expm1(-p * per_progress)
+        return start + (end - start) * -math.expm1(-(p * size) / tau)
 
     return shape
 
@@ -111,7 +112,7 @@ def radam_factor(t: float, beta2: float) -> float:
 
 def _rho(t: float, beta2: float, rho_inf: float) -> float:
     b2t = beta2**t
-    return rho_inf - 2 * t * b2t / (1 - b2t)
+    return rho_inf - t * b2t * 2 / (1 - b2t)  # RAdamWarmup's 2 t b2t, without the inf * 0 of a t past 9e307
 
 
 def _radam_offset(beta2: float, rho_inf: float) -> int:
@@ -141,14 +142,23 @@ def _bind_radam(s: Any) -> WarmupFn:
     return shape
 
 
+BETA2_RANGE = (0.600001, 0.99999)
+"""The ``radam`` warmup's working range of ``warmup_beta2``, inside RAdam's (0.6, 1): there the float rectification
+(RAdamWarmup's own expressions) stays within 3e-10 of the exact one. Beyond, its digits cancel: at 0.6 + 1e-16
+``r(0)`` rounds to 1 and the shape divides by 0; at 1 - 1e-13 ``rho`` falls below 4 and the square root fails."""
+
+
 def _check_beta2(f: dict[str, Any]) -> dict[str, Any]:
     if f["warmup_beta2"] is None:
         raise ValueError("warmup_type='radam' needs warmup_beta2, Adam's beta2 (as in RAdamWarmup)")
-    return {
-        "warmup_beta2": _checks.number(
-            "warmup_beta2", f["warmup_beta2"], low=0.6, high=1, low_open=True, high_open=True
+    low, high = BETA2_RANGE
+    value = _checks.number("warmup_beta2", f["warmup_beta2"])
+    if not low <= value <= high:
+        raise ValueError(
+            f"warmup_beta2 must be in [{low}, {high}], the working range of the radam warmup (RAdam needs more than "
+            f"0.6; nearer 0.6 or 1 its float arithmetic loses every digit), got {f['warmup_beta2']!r}"
         )
-    }
+    return {"warmup_beta2": value}
 
 
 def constant(p: float, start: float, end: float = 1.0) -> float:

@@ -362,9 +362,18 @@ class AdaptiveWarmup:
         }
 
     def check_state(self, state: object, schedule: WarmupSchedule) -> None:
-        """Raise as a fresh instance's ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing."""
+        """Raise as a fresh instance's ``bind(schedule)`` then ``load_state_dict(state)`` would, changing nothing;
+        and where the state could not run on ``schedule``: the warmup ended at an update not yet made, or the decay
+        starting outside ``[W, T]`` (its clock would go below 0 after ``T``)."""
         _check_schedule(schedule)
-        _decoded(state)
+        running = _decoded(state)[1]
+        for name in ("warmup_done_at", "peak_too_high_at"):
+            if running[name] is not None and running[name] > running["updates"]:
+                raise ValueError(f"{name} ({running[name]}) must be at most updates ({running['updates']})")
+        start, w = running["decay_start"], schedule.warmup_steps
+        total = math.inf if schedule.total_steps is None else schedule.total_steps
+        if start is not None and not w <= start <= total:
+            raise ValueError(f"decay_start ({start!r}) must lie in the schedule's decay, [{w}, {total}]")
 
     def state_dict(self) -> dict[str, Any]:
         """The settings and the running state: plain numbers (a few hundred bytes, whatever the model size),
