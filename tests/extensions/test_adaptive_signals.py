@@ -160,9 +160,9 @@ def test_peak_too_high_in_the_record_and_diagnose():
     assert suggestion.action == "lower_peak_lr" and suggestion.value == float(f"{0.1 * factor:.2g}")
 
 
-def test_after_a_too_high_peak_is_reported_the_size_no_longer_holds():
+def test_without_capping_after_a_too_high_peak_is_reported_the_size_no_longer_holds():
     w = torch.ones(100, dtype=torch.float64, requires_grad=True)
-    ctl = AdaptiveWarmup(update_target=0.1, stall_patience=3).bind(SCHED, [[w]])
+    ctl = AdaptiveWarmup(update_target=0.1, stall_patience=3, cap_peak=False).bind(SCHED, [[w]])
     out = []
     for _ in range(40):
         r = 0.9 if SCHED(ctl.clock) >= 0.6 else 0.01  # updates grow too large near the peak
