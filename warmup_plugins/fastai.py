@@ -44,7 +44,8 @@ from fastcore.foundation import L
 
 from ._param_groups import GroupWriter, read_value
 from ._repr import adaptive_repr
-from ._seam import Driver, Schedules, per_group, shared
+from ._schedules import Schedules, per_group, shared
+from ._seam import Driver
 from .core import _checks, decays, warmups
 from .core.choices import PLAIN_WARMUPS
 from .core.decays import ANNEALING_TYPES

@@ -23,13 +23,13 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from . import _codec as codec
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._repr import adapter_repr
-from ._seam import Decoder, Driver, Migration, build_schedules, owned, scalar, versioned
-from ._seam import number as position
-from ._seam import numbers as floats
-from ._seam import optional as or_none
+from ._schedules import build_schedules
+from ._seam import Driver, owned
 from .core import _checks, restarts
+from .core._checks import scalar
 from .core.choices import PLAIN_WARMUPS
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
@@ -178,10 +178,13 @@ class WarmupScheduler(Scheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the format version, the schedule, the base LRs and the last ``t`` the LRs were set for."""
-        return versioned({**self._driver.state_dict(), "last_t": self.last_t})
+        return codec.versioned({**self._driver.state_dict(), "last_t": self.last_t})
 
     def _load(
-        self, state_dict: object, extra: Mapping[str, Decoder] = {}, migrations: Mapping[int, Migration] = {}
+        self,
+        state_dict: object,
+        extra: Mapping[str, codec.Decoder] = {},
+        migrations: Mapping[int, codec.Migration] = {},
     ) -> dict[str, Any]:
         """Check a whole state (``last_t`` where timm's noise can be drawn) and apply the driver's part."""
         state = self._driver.load_state_dict(state_dict, {"last_t": self._saved_t, **extra}, migrations)
@@ -199,7 +202,7 @@ class WarmupScheduler(Scheduler):
 
     def _saved_t(self, name: str, t: object) -> float:
         """A saved ``t``: a number >= 0 at which timm's noise can be drawn."""
-        t = position(low=0)(name, t)
+        t = codec.number(low=0)(name, t)
         self._noise(t)
         return t
 
@@ -300,7 +303,7 @@ class PlateauWarmupScheduler(WarmupScheduler):
         """Restore the warmup and the plateau state (best metric, counters), all checked (the plateau state on
         a copy) before any of it is applied; the LRs the plateau had reached come from the optimizer's state."""
         n = len(self.optimizer.param_groups)
-        extra = {"plateau": torch_scheduler(self.plateau), "restore_lr": or_none(floats(n))}
+        extra = {"plateau": torch_scheduler(self.plateau), "restore_lr": codec.optional(codec.numbers(n))}
         state = self._load(state_dict, extra, {1: _drop_lrs})
         self.plateau.load_state_dict(state["plateau"])
         self.restore_lr = state["restore_lr"]

@@ -19,11 +19,11 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+from . import _codec as codec
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._repr import adapter_repr
-from ._seam import Driver, build_schedules, owned, per_group, step_number, versioned
-from ._seam import integer as counter
-from ._seam import number as position
+from ._schedules import build_schedules, per_group
+from ._seam import Driver, owned
 from .core import _checks
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
@@ -143,7 +143,8 @@ class WarmupLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the format version, the step, the base LRs as floats and the schedule's fields."""
-        return versioned({"last_epoch": self.last_epoch, "_step_count": self._step_count, **self._driver.state_dict()})
+        counters = {"last_epoch": self.last_epoch, "_step_count": self._step_count}
+        return codec.versioned({**counters, **self._driver.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -154,7 +155,8 @@ class WarmupLR(LRScheduler):
         schedulers: the LRs come from the optimizer's state dict, loaded before or after.
         """
         driver = self._driver
-        state = driver.load_state_dict(state_dict, {"last_epoch": step_number, "_step_count": counter(low=0)})
+        counters = {"last_epoch": codec.step_number, "_step_count": codec.integer(low=0)}
+        state = driver.load_state_dict(state_dict, counters)
         self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
         self._last_lr = driver.resume(driver.values_at(max(driver.clock(self.last_epoch), 0)))
 
@@ -213,12 +215,12 @@ class WarmupParam:
         self.step_index += 1
 
     def state_dict(self) -> dict[str, Any]:
-        return versioned({"step_index": self.step_index, **self._driver.state_dict()})
+        return codec.versioned({"step_index": self.step_index, **self._driver.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the step, bases and schedule (all checked first) and write that step's values."""
-        self.step_index = self._driver.load_state_dict(state_dict, {"step_index": position(low=0)})["step_index"]
+        self.step_index = self._driver.load_state_dict(state_dict, {"step_index": codec.number(low=0)})["step_index"]
         self._driver.write(self.step_index)
 
     @owned
@@ -299,7 +301,7 @@ class WithWarmup(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         counters = {"last_epoch": self.last_epoch, "_step_count": self._step_count}
-        return versioned({**counters, **self._driver.state_dict(), "scheduler": self.scheduler.state_dict()})
+        return codec.versioned({**counters, **self._driver.state_dict(), "scheduler": self.scheduler.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -308,8 +310,8 @@ class WithWarmup(LRScheduler):
         LRs are written as by :meth:`WarmupLR.load_state_dict`: only if this scheduler wrote them last.
         """
         fields = {
-            "last_epoch": counter(low=0),
-            "_step_count": counter(low=0),
+            "last_epoch": codec.integer(low=0),
+            "_step_count": codec.integer(low=0),
             "scheduler": torch_scheduler(self.scheduler),
         }
         state = self._driver.load_state_dict(state_dict, fields)

@@ -45,7 +45,7 @@ def test_every_case_has_a_fixture(release):
 
 
 def test_every_state_carries_this_release_format():
-    from warmup_plugins._seam import FORMAT, FORMAT_KEY
+    from warmup_plugins._codec import FORMAT, FORMAT_KEY
 
     for case in CASES:
         state = load(f"format{FORMAT}", case.name)["states"][RESUME_AT[0]]["scheduler"]
