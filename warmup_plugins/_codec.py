@@ -6,18 +6,20 @@ Adapters use it as a namespace (``from . import _codec as codec``): their ``stat
 :meth:`warmup_plugins._seam.Driver.load_state_dict` checks with the driver's own keys through :func:`decode`.
 A decoder takes ``(the key, its saved value)`` and returns the checked value, or raises naming the key.
 
-A state of an older format is migrated first (:data:`FORMAT`, :data:`WRITTEN_BY`).
+A state of an older format is migrated first (:data:`FORMAT`, :data:`WRITTEN_BY`); a saved schedule that lacks
+a field with a default takes the default, so a new :class:`WarmupSchedule` field loads from every older state.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from ._schedules import Schedules, per_group
 from .core import _checks
-from .core.schedule import LATER_FIELDS, WarmupSchedule
+from .core.schedule import WarmupSchedule
 
 __all__ = [
     "FORMAT",
@@ -41,7 +43,6 @@ Migration = Callable[[dict[str, Any]], dict[str, Any]]  # a state of format n ->
 
 FORMAT_KEY = "format_version"
 FORMAT = 2  # 2: states carry FORMAT_KEY; 1: no FORMAT_KEY (releases up to commit 7bf4816, e.g. 39dcdd3)
-_FIELDS = frozenset(WarmupSchedule.help())
 WRITTEN_BY = {1: "a release before state format versions (warmup_plugins 0.1.0 up to commit 7bf4816)"}
 
 
@@ -143,8 +144,14 @@ def schedules(n: int) -> Decoder:
 
 
 def _saved_schedule(name: str, data: Mapping[str, Any]) -> WarmupSchedule:
-    """``to_dict`` wrote every field, so a missing one is an error, not a default."""
-    missing = sorted(_FIELDS - set(data) - set(LATER_FIELDS))  # a field newer than the state: its default
+    """A saved schedule: ``to_dict`` wrote every field of its release, so a field it lacks is newer than the state
+    and takes its default (which keeps the older schedule's values); only a field without a default is required."""
+    required = {f.name for f in dataclasses.fields(WarmupSchedule) if not _has_default(f)}
+    missing = sorted(required - set(data))
     if missing:
         raise KeyError(f"{name} is missing the schedule fields {missing}")
     return WarmupSchedule.from_dict(data)
+
+
+def _has_default(field: dataclasses.Field[Any]) -> bool:
+    return field.default is not dataclasses.MISSING or field.default_factory is not dataclasses.MISSING

@@ -31,11 +31,9 @@ from .lengths import EPOCH_LENGTHS, to_updates
 from .validation import validate
 from .warmups import WARMUP_SHAPES
 
-__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "LATER_FIELDS", "WarmupSchedule"]
+__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "WarmupSchedule"]
 
 DEFAULT_START_FACTOR = 0.01
-LATER_FIELDS: tuple[str, ...] = ("num_cycles", "warmup_tau", "warmup_beta2")
-"""Fields added after state format 2: a saved schedule without them means their default (None)."""
 _FLOAT_MAX = sys.float_info.max
 
 
@@ -207,8 +205,13 @@ class WarmupSchedule:
         return self.to_dict()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, tuple(value) if name == "milestones" and value is not None else value)
+        """From :meth:`to_dict`'s data; a field newer than the pickle takes its default."""
+        unknown = sorted(set(state) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise KeyError(f"unknown WarmupSchedule fields: {unknown} (pickled by a newer release?)")
+        for f in dataclasses.fields(self):
+            value = state.get(f.name, f.default)
+            object.__setattr__(self, f.name, tuple(value) if f.name == "milestones" and value is not None else value)
         object.__setattr__(self, "_compiled", compile_schedule(self))
 
     def to_dict(self) -> dict[str, Any]:
