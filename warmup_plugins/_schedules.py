@@ -1,7 +1,8 @@
 """One schedule per param group: from a :class:`WarmupSchedule`, a list of them, or the user's keyword arguments.
 
 Every adapter holds a tuple of schedules, one per group (:data:`Schedules`); most runs share one.
-:func:`build_schedules` turns what the user passed into it.
+:func:`build_schedules` turns what the user passed into it, keyword arguments through one
+:class:`~warmup_plugins.core.request.ScheduleRequest`.
 """
 
 from __future__ import annotations
@@ -9,28 +10,25 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from .core._checks import unknown_keys
-from .core.lengths import EPOCH_LENGTHS, to_updates
+from .core.request import ScheduleRequest
 from .core.schedule import WarmupSchedule
-from .extensions.untuned import _resolve_untuned
+from .extensions.untuned import beta2_of
 
 __all__ = ["Schedules", "build_schedules", "per_group", "schedules_data", "shared"]
 
 Schedules = tuple[WarmupSchedule, ...]
-_FIELDS = frozenset(WarmupSchedule.help())
 
 
 def build_schedules(schedule: object, kwargs: Mapping[str, Any], groups: Sequence[Mapping[str, Any]]) -> Schedules:
     """One schedule per param group, from ``schedule`` (one, or a list of one per group) or from keyword arguments.
 
-    Keyword arguments are :class:`WarmupSchedule` fields, with lengths in updates or in epochs
-    (``warmup_epochs=``, ... with ``steps_per_epoch=``); an untuned ``warmup_type`` reads its length
-    from the groups' ``beta2``.
+    Keyword arguments are one :class:`~warmup_plugins.core.request.ScheduleRequest`: :class:`WarmupSchedule`
+    fields, with lengths in updates or in epochs (``warmup_epochs=``, ... with ``steps_per_epoch=``); an
+    untuned ``warmup_type`` reads its length from the groups' ``beta2``.
     """
     if schedule is None:
-        options = dict(_resolve_untuned(kwargs, groups, "untuned warmup"))
-        unknown_keys(options, _FIELDS | set(EPOCH_LENGTHS) | {"steps_per_epoch"}, "schedule arguments")
-        schedule = WarmupSchedule(**to_updates(options, steps_per_epoch=options.pop("steps_per_epoch", None)))
+        request = ScheduleRequest(kwargs)
+        schedule = request.resolve(beta2=beta2_of(groups) if request.untuned else None)
     elif kwargs:
         raise TypeError(f"pass a WarmupSchedule or its keyword arguments, not both (got {sorted(kwargs)})")
     return per_group(schedule, len(groups))

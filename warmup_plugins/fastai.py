@@ -49,10 +49,11 @@ from ._seam import Driver
 from .core import _checks, decays, warmups
 from .core.choices import PLAIN_WARMUPS
 from .core.decays import ANNEALING_TYPES
-from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
+from .core.lengths import PCT_LENGTHS
+from .core.request import ScheduleRequest, check_fits_the_fit
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup, _claim_adaptive
-from .extensions.untuned import ADAPTER_CHOICES, _resolve_untuned
+from .extensions.untuned import beta2_of
 from .monitoring.record import TrainingRecord
 
 __all__ = [
@@ -66,8 +67,8 @@ __all__ = [
 
 _OWNER = "WarmupCallback"
 _ADAPTIVE_KEY = "warmup_plugins_adaptive"  # where the adaptive warmup's state rides in the optimizer's state
-_FIELDS = frozenset(WarmupSchedule.help())
-Spec = WarmupSchedule | Mapping[str, Any]
+UserSpec = WarmupSchedule | Mapping[str, Any]  # what the user passes: a schedule, or its keyword arguments
+Spec = WarmupSchedule | ScheduleRequest  # what the callback keeps: the schedule, or the checked request
 
 
 # ---------------------------------------------------------------------------- the fit's size
@@ -154,14 +155,18 @@ def _fit_size(learn: Learner) -> _FitSize:
 def _check_spec(name: str, spec: object) -> Spec | tuple[Spec, ...]:
     """Check a schedule spec at construction: a WarmupSchedule, keyword arguments, or a list (one per group).
 
-    Keyword arguments are :class:`WarmupSchedule` fields with lengths in optimizer updates, in
-    epochs (``warmup_epochs=`` ...) or as fractions of the fit (``warmup_pct=`` ..., see
-    :data:`PCT_LENGTHS`); the lengths are resolved at ``before_fit``.
+    Keyword arguments are one :class:`~warmup_plugins.core.request.ScheduleRequest` within the fit:
+    :class:`WarmupSchedule` fields with lengths in optimizer updates, in epochs (``warmup_epochs=`` ...)
+    or as fractions of the fit (``warmup_pct=`` ..., see :data:`PCT_LENGTHS`), resolved at ``before_fit``.
     """
     if isinstance(spec, WarmupSchedule):
         return spec
     if isinstance(spec, Mapping):
-        return _check_kwargs(name, spec)
+        try:
+            return ScheduleRequest(spec, within_fit=True)
+        except (TypeError, ValueError) as error:
+            context = "" if name == "schedule" else f"the {name} schedule: "  # the LR's: the keyword arguments
+            raise type(error)(f"{_OWNER}: {context}{error}") from None
     if isinstance(spec, Sequence) and not isinstance(spec, str) and spec:
         return tuple(_check_spec(f"{name}[{i}]", item) for i, item in enumerate(spec))
     raise TypeError(
@@ -170,68 +175,44 @@ def _check_spec(name: str, spec: object) -> Spec | tuple[Spec, ...]:
     )
 
 
-def _check_kwargs(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Names, choices and fractions, which do not depend on the fit; the rest is checked at ``before_fit``."""
-    kwargs = dict(kwargs)
-    if "steps_per_epoch" in kwargs:
-        raise TypeError(f"{_OWNER}: do not pass steps_per_epoch; it is derived from the fit (len(dls.train))")
-    valid = _FIELDS | set(EPOCH_LENGTHS) | set(PCT_LENGTHS)
-    unknown = sorted(k for k in kwargs if k not in valid)
-    if unknown:
-        raise TypeError(
-            f"{_OWNER}: unknown arguments {unknown} for the {name} schedule; valid ones are {sorted(valid)}"
-        )
-    try:
-        check_forms(kwargs)
-    except TypeError as error:
-        raise TypeError(f"{_OWNER}: {error} (the {name} schedule)") from None
-    for field, choices in ADAPTER_CHOICES.items():
-        if kwargs.get(field) is not None:
-            _checks.choice(field, kwargs[field], choices)
-    return kwargs
+def _as_given(spec: Spec | tuple[Spec, ...]) -> Any:
+    """A spec as the user gave it: a request's keyword arguments as a dict (a list of them for one per group)."""
+    if isinstance(spec, tuple):
+        return [_as_given(item) for item in spec]
+    return dict(spec.arguments) if isinstance(spec, ScheduleRequest) else spec
 
 
-def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, n_groups: int) -> Schedules:
+def _beta2(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> float | None:
+    """The optimizer's ``sqr_mom`` (Adam's beta2) if an untuned warmup needs it, else None."""
+    specs = spec if isinstance(spec, tuple) else (spec,)
+    untuned = any(isinstance(s, ScheduleRequest) and s.untuned for s in specs)
+    return beta2_of(hypers) if untuned else None
+
+
+def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, hypers: list[dict[str, Any]]) -> Schedules:
     """One schedule per param group for ``fit``, each checked to fit in its ``N`` optimizer updates.
 
     ``*_pct`` lengths become ``pct * N`` updates (not rounded: fastai's positions are exact
     fractions too); epoch lengths become ``round(epochs * n_iter / a)`` updates, which needs a whole
     number of updates per epoch; ``total_steps`` defaults to ``N``.
     """
+    beta2 = _beta2(spec, hypers)
     try:
         if isinstance(spec, tuple):
-            return per_group([_resolve_one(item, fit) for item in spec], n_groups)
-        return per_group(_resolve_one(spec, fit), n_groups)
+            return per_group([_resolve_one(item, fit, beta2) for item in spec], len(hypers))
+        return per_group(_resolve_one(spec, fit, beta2), len(hypers))
     except ValueError as error:
         raise ValueError(
             f"{_OWNER}: the {name!r} schedule does not fit this fit call ({fit.describe()}): {error}"
         ) from error
 
 
-def _resolve_one(spec: Spec, fit: _FitSize) -> WarmupSchedule:
+def _resolve_one(spec: Spec, fit: _FitSize, beta2: float | None) -> WarmupSchedule:
     if isinstance(spec, WarmupSchedule):
-        schedule = spec
-    else:
-        per_epoch = fit.updates_per_epoch() if any(spec.get(k) is not None for k in EPOCH_LENGTHS) else None
-        kwargs = to_updates(spec, steps_per_epoch=per_epoch, fit_updates=fit.updates)
-        schedule = WarmupSchedule(**{"total_steps": fit.updates, **kwargs})
-    for field in ("warmup_steps", "total_steps"):
-        value = getattr(schedule, field)
-        if value is not None and value > fit.updates:
-            raise ValueError(
-                f"{field} ({value:g}) is longer than the fit; the index restarts at 0 every fit, so a schedule "
-                "longer than one fit never completes (use *_pct or *_epochs lengths, or leave total_steps out)"
-            )
-    return schedule
-
-
-def _untuned(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> Spec | tuple[Spec, ...]:
-    """An untuned ``warmup_type`` replaced by the warmup it stands for, from the optimizer's ``sqr_mom``."""
-    if isinstance(spec, tuple):
-        return tuple(_untuned(item, hypers) for item in spec)
-    if isinstance(spec, Mapping):
-        return _resolve_untuned(spec, hypers, _OWNER)
-    return spec
+        check_fits_the_fit({"warmup_steps": spec.warmup_steps, "total_steps": spec.total_steps}, fit.updates)
+        return spec
+    per_epoch = fit.updates_per_epoch() if spec.in_epochs else None
+    return spec.resolve(steps_per_epoch=per_epoch, fit_updates=fit.updates, beta2=beta2)
 
 
 # ---------------------------------------------------------------------------- writing into the optimizer
@@ -300,10 +281,10 @@ class WarmupCallback(Callback):
 
     def __init__(
         self,
-        schedule: Spec | Sequence[Spec] | None = None,
+        schedule: UserSpec | Sequence[UserSpec] | None = None,
         *,
-        mom: Spec | Sequence[Spec] | None = None,
-        wd: Spec | Sequence[Spec] | None = None,
+        mom: UserSpec | Sequence[UserSpec] | None = None,
+        wd: UserSpec | Sequence[UserSpec] | None = None,
         adaptive: AdaptiveWarmup | None = None,
         record: bool = False,
         **schedule_kwargs: Any,
@@ -334,7 +315,7 @@ class WarmupCallback(Callback):
         resolved = given.get("schedules") or {}
         parts = []
         for name, spec in given.get("specs", {}).items():
-            value = resolved.get(name, spec)
+            value = resolved.get(name, _as_given(spec))
             if name == "lr" and isinstance(value, dict):
                 parts += [f"{key}={item!r}" for key, item in value.items()]
             else:
@@ -383,10 +364,7 @@ class WarmupCallback(Callback):
         self._check_no_other_scheduler()
         fit = _fit_size(self.learn)
         opt = self.learn.opt
-        n_groups = len(opt.hypers)
-        resolved = {
-            name: _resolve(_untuned(spec, list(opt.hypers)), fit, name, n_groups) for name, spec in self.specs.items()
-        }
+        resolved = {name: _resolve(spec, fit, name, list(opt.hypers)) for name, spec in self.specs.items()}
         writers = {name: _writer(opt, name, schedules) for name, schedules in resolved.items()}
         lr = Driver(writers.pop("lr"), adaptive=self.adaptive, record=self.record, param_groups=opt.param_groups)
         drivers = {"lr": lr, **{name: Driver(writer) for name, writer in writers.items()}}

@@ -27,7 +27,7 @@ from . import _checks
 from .cooldowns import COOLDOWN_TYPES
 from .decays import FAMILIES, decays_reading
 from .evaluation import compile_schedule
-from .lengths import EPOCH_LENGTHS, to_updates
+from .lengths import EPOCH_LENGTHS
 from .validation import validate
 from .warmups import WARMUP_SHAPES
 
@@ -242,15 +242,18 @@ class WarmupSchedule:
         Epoch arguments: ``warmup_epochs``, ``total_epochs``, ``step_size_epochs``,
         ``milestone_epochs``, ``timescale_epochs``, ``cycle_epochs``, ``cooldown_epochs``; each
         becomes ``round(epochs * steps_per_epoch)`` updates. Other fields pass through unchanged.
+        The arguments are one :class:`~warmup_plugins.core.request.ScheduleRequest`.
 
         >>> WarmupSchedule.from_epochs(warmup_epochs=5, total_epochs=90, steps_per_epoch=391).warmup_steps
         1955
         """
+        from .request import ScheduleRequest  # the request builds schedules: imported here, not at the top
+
         spe = _checks.integer("steps_per_epoch", steps_per_epoch, low=1)
         for epoch_name, step_name in EPOCH_LENGTHS.items():
             if step_name in kwargs:
                 raise TypeError(f"from_epochs takes lengths in epochs: use {epoch_name} instead of {step_name}")
-        return cls(**to_updates(kwargs, steps_per_epoch=spe))
+        return ScheduleRequest(kwargs).resolve(steps_per_epoch=spe)
 
     @classmethod
     def help(cls) -> dict[str, str]:
