@@ -25,9 +25,10 @@ fraction or from ``beta2`` is named in the user's words (``warmup_epochs=5 (1955
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 from . import _checks
@@ -47,22 +48,27 @@ class ScheduleRequest:
     """A schedule as the user asked for it: ``arguments`` (keyword arguments), checked when built.
 
     ``within_fit=True`` (fastai's ``WarmupCallback``) allows lengths as fractions of the fit (``*_pct``)
-    and takes ``steps_per_epoch`` from the fit, not from the arguments.
+    and takes ``steps_per_epoch`` from the fit, not from the arguments. ``named_as`` says, for a drop-in that
+    maps another library's arguments onto the request, which of the user's arguments each request argument
+    comes from (``{"warmup_steps": "warmup_epochs=5"}``): an error about it then names that argument too.
     """
 
     arguments: Mapping[str, Any]
     within_fit: bool = False
+    named_as: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if not isinstance(self.arguments, Mapping):
             raise TypeError(f"schedule arguments must be a mapping, got {type(self.arguments).__name__}")
         arguments = dict(self.arguments)
         object.__setattr__(self, "arguments", arguments)
+        object.__setattr__(self, "named_as", dict(self.named_as))
         _check_names(arguments, _checks.boolean("within_fit", self.within_fit))
         check_forms(arguments)
-        for name, choices in REQUEST_CHOICES.items():
-            if arguments.get(name) is not None:
-                _checks.choice(name, arguments[name], choices)
+        with _Names(arguments, {}, self.named_as).noted():
+            for name, choices in REQUEST_CHOICES.items():
+                if arguments.get(name) is not None:
+                    _checks.choice(name, arguments[name], choices)
         if self.untuned:
             kind = arguments["warmup_type"]
             given = sorted({name for name in (*_WARMUP_FORMS, *SETS[kind]) if name in arguments})
@@ -74,8 +80,9 @@ class ScheduleRequest:
                 )
 
     def __repr__(self) -> str:
-        arguments = ", ".join(f"{k}={v!r}" for k, v in self.arguments.items())
-        return f"ScheduleRequest({arguments}{', within_fit=True' if self.within_fit else ''})"
+        within = ", within_fit=True" if self.within_fit else ""
+        named = f", named_as={self.named_as!r}" if self.named_as else ""
+        return f"ScheduleRequest({self.arguments!r}{within}{named})"
 
     @property
     def untuned(self) -> bool:
@@ -97,25 +104,24 @@ class ScheduleRequest:
         arguments = dict(self.arguments)
         per_epoch = arguments.pop("steps_per_epoch", steps_per_epoch)
         fields = to_updates(arguments, steps_per_epoch=per_epoch, fit_updates=fit_updates)
-        origins = {EPOCH_LENGTHS.get(name, PCT_LENGTHS.get(name)): name for name in arguments if name not in FIELDS}
+        converted = {  # a length the request converted, as the user gave it
+            EPOCH_LENGTHS.get(name, PCT_LENGTHS.get(name)): f"{name}={value!r}"
+            for name, value in arguments.items()
+            if name not in FIELDS
+        }
         if self.untuned:
             kind = fields["warmup_type"]
             if beta2 is None:
                 raise ValueError(f"warmup_type={kind!r} needs Adam's beta2 (W = 2 / (1 - beta2))")
             fields.update(untuned_fields(kind, beta2))
-            origins.update(dict.fromkeys(SETS[kind], f"warmup_type={kind!r} with beta2={beta2:g}"))
-        named = _Names(self.arguments, fields, origins)
+            converted.update(dict.fromkeys(SETS[kind], f"warmup_type={kind!r} with beta2={beta2:g}"))
+        named = _Names(fields, converted, self.named_as)
         if fit_updates is not None:
             fields.setdefault("total_steps", fit_updates)
             check_fits_the_fit(fields, fit_updates, named)
         _check_warmup_within_total(fields, named)
-        try:
+        with named.noted():
             return WarmupSchedule(**fields)
-        except (TypeError, ValueError) as error:
-            note = named.origin_note(str(error))
-            if not note:
-                raise
-            raise type(error)(f"{error}{note}") from error
 
 
 # ---------------------------------------------------------------------------- checks, in the user's words
@@ -134,37 +140,41 @@ def _check_names(arguments: Mapping[str, Any], within_fit: bool) -> None:
 
 
 class _Names:
-    """Each resolved length as the user gave it: ``warmup_steps (30)`` or ``warmup_epochs=4 (32 updates)``."""
+    """Each resolved value as the user gave it: ``warmup_steps (30)``, ``warmup_epochs=4 (32 updates)``."""
 
-    def __init__(self, arguments: Mapping[str, Any], fields: Mapping[str, Any], origins: Mapping[str, str]) -> None:
-        self.arguments, self.fields, self.origins = arguments, fields, origins
+    def __init__(self, fields: Mapping[str, Any], converted: Mapping[str, str], named_as: Mapping[str, str]) -> None:
+        self.fields, self.converted, self.origins = fields, converted, {**named_as, **converted}
 
-    def converted(self, field: str) -> bool:
-        return field in self.origins
+    def _shown(self, field: str) -> str:
+        value = self.fields[field]
+        return f"{value:g}" if _checks.is_real(value) else repr(value)
 
     def __call__(self, field: str) -> str:
-        value = self.fields[field]
-        shown = f"{value:g}" if _checks.is_real(value) else repr(value)
-        origin = self.origins.get(field)
-        if origin is None:
-            return f"{field} ({shown})"
-        given = f"={self.arguments[origin]!r}" if origin in self.arguments else ""
-        return f"{origin}{given} ({shown} updates)"
+        if field in self.converted:
+            return f"{self.converted[field]} ({self._shown(field)} updates)"
+        return f"{field} ({self._shown(field)})"
 
-    def origin_note(self, message: str) -> str:
-        """For an error from :class:`WarmupSchedule` that names converted fields: where each came from."""
-        notes = [
-            f"{field} is {self(field)}"
-            for field in self.origins
-            if field in self.fields and re.search(rf"(?<!\w){field}(?!\w)", message)
-        ]
-        return "".join(f"; {note}" for note in notes)
+    @contextlib.contextmanager
+    def noted(self) -> Iterator[None]:
+        """An error naming fields the user did not pass as such gets, for each, the argument it came from."""
+        try:
+            yield
+        except (TypeError, ValueError) as error:
+            message = str(error)
+            notes = [
+                f"; {field} ({self._shown(field)}) comes from {origin}"
+                for field, origin in self.origins.items()
+                if field in self.fields and re.search(rf"(?<!\w){field}(?!\w)", message)
+            ]
+            if not notes:
+                raise
+            raise type(error)(message + "".join(notes)) from error
 
 
 def _check_warmup_within_total(fields: Mapping[str, Any], named: _Names) -> None:
     """A warmup longer than the run, when either length was converted (the core names its own fields)."""
     warmup, total = fields.get("warmup_steps"), fields.get("total_steps")
-    if not (named.converted("warmup_steps") or named.converted("total_steps")):
+    if not ("warmup_steps" in named.converted or "total_steps" in named.converted):
         return
     if _checks.is_real(warmup) and _checks.is_real(total) and warmup > total:
         raise ValueError(f"{named('warmup_steps')} is longer than {named('total_steps')}")
