@@ -9,16 +9,15 @@ load changes nothing). Its verbs: :meth:`Driver.write`, :meth:`Driver.observe`, 
 
 This module is framework-neutral (no torch): a :class:`Writer` computes ``value_i(k) = base_i * f_i(k)``;
 where the values go is a subclass's job (``warmup_plugins._param_groups.GroupWriter`` for torch param groups
-and fastai's hypers). :func:`owned` prefixes the errors of an adapter's public method with its name.
+and fastai's hypers).
 """
 
 from __future__ import annotations
 
 import abc
-import functools
 import sys
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from . import _codec as codec
 from ._schedules import Schedules, per_group, schedules_data, shared
@@ -28,36 +27,9 @@ from .core.schedule import WarmupSchedule
 from .extensions.adaptive import _bind_adaptive
 from .monitoring.record import TrainingRecord
 
-__all__ = ["Driver", "Writer", "owned"]
+__all__ = ["Driver", "Writer"]
 
 _FLOAT_MAX = sys.float_info.max
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-# ---------------------------------------------------------------------------- errors named after their owner
-def owner_error(owner: str, error: Exception) -> Exception:
-    """``error`` with ``owner: `` in front of its message (once: a message that already starts with it is kept)."""
-    message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-    if message.startswith(owner.split(".")[0].split(" ")[0]):
-        return error
-    return type(error)(f"{owner}: {message}")
-
-
-def owned(method: F) -> F:
-    """Prefix a ``TypeError``/``ValueError``/``KeyError`` raised inside ``method`` with ``Class.method: ``."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (TypeError, ValueError, KeyError) as error:
-            name = type(self).__name__ + ("" if method.__name__ == "__init__" else f".{method.__name__}")
-            named = owner_error(name, error)
-            if named is error:
-                raise
-            raise named from error
-
-    return wrapper  # type: ignore[return-value]
 
 
 # ---------------------------------------------------------------------------- the writer and the driver

@@ -42,6 +42,7 @@ from fastai.optimizer import OptimWrapper
 from fastcore.basics import patch
 from fastcore.foundation import L
 
+from ._errors import owned
 from ._param_groups import GroupWriter, read_value
 from ._repr import adaptive_repr
 from ._schedules import Schedules, per_group, shared
@@ -65,7 +66,6 @@ __all__ = [
     "mirror_moms",
 ]
 
-_OWNER = "WarmupCallback"
 _ADAPTIVE_KEY = "warmup_plugins_adaptive"  # where the adaptive warmup's state rides in the optimizer's state
 UserSpec = WarmupSchedule | Mapping[str, Any]  # what the user passes: a schedule, or its keyword arguments
 Spec = WarmupSchedule | ScheduleRequest  # what the callback keeps: the schedule, or the checked request
@@ -134,20 +134,20 @@ def _fit_size(learn: Learner) -> _FitSize:
     n_iter = len(learn.dls.train)
     accumulators = [cb for cb in learn.cbs if isinstance(cb, GradientAccumulation)]
     if len(accumulators) > 1:
-        raise ValueError(f"{_OWNER}: the learner has {len(accumulators)} GradientAccumulation callbacks; use one")
+        raise ValueError(f"the learner has {len(accumulators)} GradientAccumulation callbacks; use one")
     accumulate = 1
     if accumulators:
         bs = _constant_batch_size(learn.dls.train)
         if bs is None:
             raise ValueError(
-                f"{_OWNER}: with GradientAccumulation the update index is derived from the batch counters, which "
+                "with GradientAccumulation the update index is derived from the batch counters, which "
                 "needs a constant batch size: use a training DataLoader with drop_last=True (or a dataset size "
                 "divisible by bs) and a fixed bs"
             )
         accumulate = _accumulation_period(accumulators[0].n_acc, bs)
     fit = _FitSize(learn.n_epoch, n_iter, accumulate)
     if fit.updates == 0:
-        raise ValueError(f"{_OWNER}: this fit makes no optimizer update ({fit.describe()})")
+        raise ValueError(f"this fit makes no optimizer update ({fit.describe()})")
     return fit
 
 
@@ -166,11 +166,11 @@ def _check_spec(name: str, spec: object) -> Spec | tuple[Spec, ...]:
             return ScheduleRequest(spec, within_fit=True)
         except (TypeError, ValueError) as error:
             context = "" if name == "schedule" else f"the {name} schedule: "  # the LR's: the keyword arguments
-            raise type(error)(f"{_OWNER}: {context}{error}") from None
+            raise type(error)(f"{context}{error}") from None
     if isinstance(spec, Sequence) and not isinstance(spec, str) and spec:
         return tuple(_check_spec(f"{name}[{i}]", item) for i, item in enumerate(spec))
     raise TypeError(
-        f"{_OWNER}: {name} must be a WarmupSchedule, a dict of its keyword arguments, or a non-empty list of "
+        f"{name} must be a WarmupSchedule, a dict of its keyword arguments, or a non-empty list of "
         f"those (one per param group); got {type(spec).__name__}"
     )
 
@@ -202,9 +202,7 @@ def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, hypers: li
             return per_group([_resolve_one(item, fit, beta2) for item in spec], len(hypers))
         return per_group(_resolve_one(spec, fit, beta2), len(hypers))
     except ValueError as error:
-        raise ValueError(
-            f"{_OWNER}: the {name!r} schedule does not fit this fit call ({fit.describe()}): {error}"
-        ) from error
+        raise ValueError(f"the {name!r} schedule does not fit this fit call ({fit.describe()}): {error}") from error
 
 
 def _resolve_one(spec: Spec, fit: _FitSize, beta2: float | None) -> WarmupSchedule:
@@ -226,14 +224,14 @@ def _hyper_target(opt: Any, name: str) -> tuple[Any, str, str]:
         key = opt.bwd_map.get(name)
         if key is None or ("__" in key and key != "betas__0"):
             raise ValueError(
-                f"{_OWNER}: cannot schedule {name!r}: the wrapped {type(opt.opt).__name__} has no such "
+                f"cannot schedule {name!r}: the wrapped {type(opt.opt).__name__} has no such "
                 f"hyper-parameter (its fastai names: {sorted(opt.bwd_map)})"
             )
         return opt.opt, "param_groups", "beta1" if key == "betas__0" else key
     missing = [i for i, h in enumerate(opt.hypers) if name not in h]
     if missing:
         raise ValueError(
-            f"{_OWNER}: cannot schedule {name!r}: param groups {missing} of the {type(opt).__name__} have no such "
+            f"cannot schedule {name!r}: param groups {missing} of the {type(opt).__name__} have no such "
             f"hyper-parameter (their names: {sorted(opt.hypers[missing[0]])})"
         )
     return opt, "hypers", name
@@ -246,7 +244,7 @@ def _writer(opt: Any, name: str, schedules: Schedules) -> GroupWriter:
     try:
         return GroupWriter(source, key, bases, schedules, attribute)
     except ValueError as error:
-        raise ValueError(f"{_OWNER} ({name!r}): {error}") from None
+        raise ValueError(f"the {name!r} schedule: {error}") from None
 
 
 # ---------------------------------------------------------------------------- the callback
@@ -279,6 +277,7 @@ class WarmupCallback(Callback):
     order, run_valid = 60, False
     _stateattrs = ("_drivers", "_fit")
 
+    @owned
     def __init__(
         self,
         schedule: UserSpec | Sequence[UserSpec] | None = None,
@@ -291,14 +290,14 @@ class WarmupCallback(Callback):
     ) -> None:
         super().__init__()
         if adaptive is not None and not isinstance(adaptive, AdaptiveWarmup):
-            raise TypeError(f"{_OWNER}: adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
+            raise TypeError(f"adaptive must be an AdaptiveWarmup or None, got {type(adaptive).__name__}")
         _claim_adaptive(adaptive, self)
         self.adaptive = adaptive
         self._adaptive_start = None if adaptive is None else adaptive.state_dict()  # every fit starts from it
         self.record = TrainingRecord(meta={"adapter": "fastai"}) if _checks.boolean("record", record) else None
         if schedule is not None and schedule_kwargs:
             extra = sorted(schedule_kwargs)
-            raise TypeError(f"{_OWNER}: pass a schedule or its keyword arguments, not both (got {extra})")
+            raise TypeError(f"pass a schedule or its keyword arguments, not both (got {extra})")
         specs = {"lr": _check_spec("schedule", schedule_kwargs if schedule is None else schedule)}
         for name, spec in (("mom", mom), ("wd", wd)):
             if spec is not None:
@@ -354,8 +353,9 @@ class WarmupCallback(Callback):
                 continue
             clash = sorted(set(self.specs) & others)
             if clash:
-                raise ValueError(f"{_OWNER}: {type(cb).__name__} also schedules {clash}; use one scheduler per value")
+                raise ValueError(f"{type(cb).__name__} also schedules {clash}; use one scheduler per value")
 
+    @owned(as_class=True)
     def before_fit(self) -> None:
         """Resolve the schedules against this fit and the optimizer's targets and bases, once."""
         if not self._is_training_fit():
@@ -384,7 +384,7 @@ class WarmupCallback(Callback):
         saved = driver.writer.groups[0].get(_ADAPTIVE_KEY) if start_epoch else None
         if start_epoch and saved is None:
             raise ValueError(
-                f"{_OWNER}: fit(start_epoch={start_epoch}) resumes, but the optimizer holds no adaptive warmup state "
+                f"fit(start_epoch={start_epoch}) resumes, but the optimizer holds no adaptive warmup state "
                 "(the checkpoint was saved without the optimizer's state): save with learn.save(..., with_opt=True) "
                 "or SaveModelCallback(with_opt=True), or start the fit from epoch 0"
             )
@@ -392,7 +392,7 @@ class WarmupCallback(Callback):
         expected = start_epoch * fit.n_iter // fit.accumulate
         if saved is not None and saved.get("updates", expected) != expected:
             raise ValueError(
-                f"{_OWNER}: the adaptive warmup's state saved with the optimizer is at update {saved['updates']}, "
+                f"the adaptive warmup's state saved with the optimizer is at update {saved['updates']}, "
                 f"but fit(start_epoch={start_epoch}) resumes at update {expected}; load the checkpoint saved at "
                 f"the end of epoch {start_epoch - 1}"
             )
@@ -476,6 +476,7 @@ def mirror_moms(lr_spec: Mapping[str, Any], moms: tuple[float, float, float]) ->
 
 
 @patch
+@owned
 def fit_warmup(
     self: Learner,
     n_epoch: int,
@@ -521,7 +522,7 @@ def fit_warmup(
     if moms is not None or _has_hyper(self.opt, "mom"):
         moms = _check_moms(self.moms if moms is None else moms)
         if not _has_hyper(self.opt, "mom"):
-            raise ValueError(f"fit_warmup: moms given, but the {type(self.opt).__name__} has no 'mom' hyper-parameter")
+            raise ValueError(f"moms given, but the {type(self.opt).__name__} has no 'mom' hyper-parameter")
         mom_spec = mirror_moms(lr_spec, moms)
         self.opt.set_hyper("mom", moms[1])
     callback = WarmupCallback(mom=mom_spec, **lr_spec)

@@ -24,10 +24,11 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from . import _codec as codec
+from ._errors import owned
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._repr import adapter_repr
 from ._schedules import build_schedules
-from ._seam import Driver, owned
+from ._seam import Driver
 from .core import _checks, restarts
 from .core._checks import scalar
 from .core.choices import PLAIN_WARMUPS

@@ -20,10 +20,11 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
 from . import _codec as codec
+from ._errors import owned
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._repr import adapter_repr
 from ._schedules import build_schedules, per_group
-from ._seam import Driver, owned
+from ._seam import Driver
 from .core import _checks
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup

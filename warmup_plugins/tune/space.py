@@ -27,6 +27,7 @@ from typing import Any
 
 import optuna
 
+from .._errors import owned
 from ..core import _checks
 from ..core.decays import FAMILIES
 from ..core.request import ScheduleRequest
@@ -169,13 +170,12 @@ class Suggestion:
             )
         return self.request.resolve()
 
+    @owned
     def schedule_for(self, optimizer: Any) -> WarmupSchedule:
         """The schedule for ``optimizer`` (an untuned warmup reads its ``beta2``), as an adapter resolves it."""
         groups = getattr(optimizer, "param_groups", None)
         if groups is None:
-            raise TypeError(
-                f"Suggestion.schedule_for: optimizer must have param_groups, got {type(optimizer).__name__}"
-            )
+            raise TypeError(f"optimizer must have param_groups, got {type(optimizer).__name__}")
         request = self.request
         return request.resolve(beta2=beta2_of(groups) if request.untuned else None)
 
