@@ -151,6 +151,16 @@ def _fit_size(learn: Learner) -> _FitSize:
     return fit
 
 
+def _start_epoch(learn: Learner) -> int:
+    """The epoch ``learn.fit(n, start_epoch=e)`` resumes at (0 for a fresh fit), known at ``before_fit``.
+
+    fastai keeps it only in the ``SkipToEpoch`` callback it adds, as the private ``_skip_to``: this is the one
+    place that reads it (``tests/integration/test_host_private_api.py`` fails loudly if fastai renames it).
+    """
+    skip = [cb for cb in learn.cbs if isinstance(cb, SkipToEpoch)]
+    return skip[0]._skip_to if skip else 0
+
+
 # ---------------------------------------------------------------------------- schedule specs
 def _check_spec(name: str, spec: object) -> Spec | tuple[Spec, ...]:
     """Check a schedule spec at construction: a WarmupSchedule, keyword arguments, or a list (one per group).
@@ -379,8 +389,7 @@ class WarmupCallback(Callback):
     def _start_adaptive(self, driver: Driver, fit: _FitSize) -> None:
         """A fresh adaptive warmup for every fit; for ``fit(..., start_epoch=e)``, the state saved in the
         optimizer (by ``learn.save``) at the end of epoch ``e - 1``."""
-        skip = [cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch)]
-        start_epoch = skip[0]._skip_to if skip else 0
+        start_epoch = _start_epoch(self.learn)
         saved = driver.writer.groups[0].get(_ADAPTIVE_KEY) if start_epoch else None
         if start_epoch and saved is None:
             raise ValueError(

@@ -193,12 +193,18 @@ class WarmupScheduler(Scheduler):
         self.base_values, self.last_t = self._driver.bases, state["last_t"]
         return state
 
+    def _timm_noise(self, t: float) -> float | None:
+        """timm's noise factor at ``t``, None where none applies: the one place that calls timm's private
+        ``Scheduler._is_apply_noise`` and ``_calculate_noise`` (timm has no public noise API;
+        ``tests/integration/test_host_private_api.py`` fails loudly if timm renames them)."""
+        if not self._is_apply_noise(t):
+            return None
+        return self._calculate_noise(int(t) if float(t).is_integer() else t)
+
     def _noise(self, t: float) -> float:
         """timm's noise factor at ``t`` (0 where none applies); a ``t`` timm cannot seed it from is refused."""
-        if not self._is_apply_noise(t):
-            return 0.0
         try:
-            return self._calculate_noise(int(t) if float(t).is_integer() else t)
+            return self._timm_noise(t) or 0.0
         except (RuntimeError, OverflowError, TypeError) as error:
             raise ValueError(f"'last_t' in a state dict: timm's noise cannot be drawn at t={t!r} ({error})") from None
 
@@ -286,8 +292,8 @@ class PlateauWarmupScheduler(WarmupScheduler):
             self.restore_lr = None
         if metric is not None:
             self.plateau.step(metric)
-        if self._is_apply_noise(epoch):
-            noise = self._calculate_noise(epoch)
+        noise = self._timm_noise(epoch)
+        if noise is not None:
             self.restore_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
             self._driver.write_values([v + v * noise for v in self.restore_lr])
 

@@ -32,7 +32,25 @@ from .extensions.adaptive import AdaptiveWarmup
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
 
 
-class WarmupLR(LRScheduler):
+class _DriverScheduler(LRScheduler):
+    """A torch ``LRScheduler`` whose values come from a :class:`~warmup_plugins._seam.Driver` (``self._driver``).
+
+    torch steps a scheduler once at construction, and ``SequentialLR`` restarts its first member, through the
+    private ``LRScheduler._initial_step``, which calls ``step()``. No update happened there, so nothing may be
+    recorded or observed: this class is the one place that overrides it (torch has no public hook for it;
+    ``tests/integration/test_host_private_api.py`` fails loudly if torch renames or stops calling it).
+    """
+
+    _driver: Driver
+
+    def _initial_step(self) -> None:
+        """The values of ``last_epoch + 1``, written; no update happened, so nothing is recorded or observed."""
+        self._step_count = 1
+        self.last_epoch += 1
+        self._last_lr = self._driver.write(self._driver.clock(self.last_epoch))
+
+
+class WarmupLR(_DriverScheduler):
     """Warmup then decay, from a :class:`~warmup_plugins.WarmupSchedule`.
 
     ``WarmupLR(optimizer, schedule)`` or ``WarmupLR(optimizer, warmup_steps=..., total_steps=...,
@@ -105,13 +123,6 @@ class WarmupLR(LRScheduler):
     def get_lr(self) -> list[float]:
         """The LRs for the current step (closed form; no side effects)."""
         return self._driver.values_at(self._driver.clock(self.last_epoch))
-
-    def _initial_step(self) -> None:
-        """torch's step at construction (and ``SequentialLR``'s restart of its first member): the LRs of
-        ``last_epoch + 1``; no update happened, so nothing is recorded or observed."""
-        self._step_count = 1
-        self.last_epoch += 1
-        self._last_lr = self._driver.write(self._driver.clock(self.last_epoch))
 
     def step(  # type: ignore[override]
         self, epoch: float | None = None, *, loss: float | None = None, grad_norm: float | None = None
@@ -232,7 +243,7 @@ class WarmupParam:
         self._driver.write(self.step_index)
 
 
-class WithWarmup(LRScheduler):
+class WithWarmup(_DriverScheduler):
     """Put a warmup in front of an existing torch scheduler, without ``SequentialLR``'s pitfalls.
 
     The wrapped scheduler is built first, as usual; the LRs it sets for its step 0 become the warmup
@@ -275,11 +286,6 @@ class WithWarmup(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return self._driver.values_at(min(self.last_epoch, self.warmup.warmup_steps))
-
-    def _initial_step(self) -> None:
-        self._step_count = 1
-        self.last_epoch += 1
-        self._last_lr = self._driver.write(self.last_epoch)
 
     def step(self, metrics: float | None = None, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """One update tick; after the warmup, forwards to the wrapped scheduler (see class docs)."""
