@@ -653,10 +653,13 @@ class SchedWarmupDecay:
 
 
 def __getattr__(name: str) -> Any:
-    """``SchedWarmupSchedule``, this annealer's old name, still imports for one release, with a DeprecationWarning."""
+    """``SchedWarmupSchedule``, this annealer's old name, imports with a DeprecationWarning in 0.2.0; removed in
+    0.3.0 (see CHANGELOG.md)."""
     if name == "SchedWarmupSchedule":
         warnings.warn(
-            "warmup_plugins.fastai.SchedWarmupSchedule is deprecated: use SchedWarmupDecay", DeprecationWarning, 2
+            "warmup_plugins.fastai.SchedWarmupSchedule is deprecated and goes in 0.3.0: use SchedWarmupDecay",
+            DeprecationWarning,
+            2,
         )
         return SchedWarmupDecay
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
