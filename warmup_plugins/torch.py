@@ -26,6 +26,7 @@ from ._repr import adapter_repr
 from ._schedules import build_schedules, per_group
 from ._seam import Driver
 from .core import _checks
+from .core.request import ScheduleRequest
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 
@@ -267,7 +268,8 @@ class WithWarmup(_DriverScheduler):
         if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
             raise TypeError(f"scheduler must be a torch LR scheduler, got {type(scheduler).__name__}")
         self.scheduler = scheduler
-        self.warmup = WarmupSchedule(warmup_type=warmup_type, warmup_steps=warmup_steps, start_factor=start_factor)
+        warmup = {"warmup_type": warmup_type, "warmup_steps": warmup_steps, "start_factor": start_factor}
+        self.warmup = ScheduleRequest(warmup).resolve()
         groups = check_optimizer(scheduler.optimizer).param_groups
         targets = [read_value(g, "lr", i) for i, g in enumerate(groups)]
         writer = GroupWriter(scheduler.optimizer, "lr", targets, per_group(self.warmup, len(groups)))
