@@ -107,7 +107,7 @@ class ScheduleRequest:
         converted = {  # a length the request converted, as the user gave it
             EPOCH_LENGTHS.get(name, PCT_LENGTHS.get(name)): f"{name}={value!r}"
             for name, value in arguments.items()
-            if name not in FIELDS
+            if name not in FIELDS and value is not None
         }
         if self.untuned:
             kind = fields["warmup_type"]
