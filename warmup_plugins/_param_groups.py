@@ -21,7 +21,9 @@ from typing import Any
 
 import torch
 
-from ._seam import Decoder, Schedules, Writer
+from ._codec import Decoder
+from ._schedules import Schedules
+from ._seam import Writer
 from .core import _checks
 
 __all__ = ["GroupWriter", "check_optimizer", "read_value", "torch_scheduler"]

@@ -2,103 +2,34 @@
 
 An adapter keeps only its framework's protocol and its own counter (torch's ``last_epoch``, timm's ``t``,
 fastai's batch position). Everything else is one :class:`Driver`: the per-group schedules and base values,
-the writer of ``base * f(k)``, the adaptive warmup (which moves the clock ``k``), the record, and the state
-codec that checks a whole saved state before any of it is applied (a failed load changes nothing). Its
-verbs: :meth:`Driver.write`, :meth:`Driver.observe`, :meth:`Driver.set_schedule`,
+the writer of ``base * f(k)``, the adaptive warmup (which moves the clock ``k``), the record, and their saved
+state, checked whole by the state codec (:mod:`warmup_plugins._codec`) before any of it is applied (a failed
+load changes nothing). Its verbs: :meth:`Driver.write`, :meth:`Driver.observe`, :meth:`Driver.set_schedule`,
 :meth:`Driver.state_dict` and :meth:`Driver.load_state_dict`.
 
 This module is framework-neutral (no torch): a :class:`Writer` computes ``value_i(k) = base_i * f_i(k)``;
 where the values go is a subclass's job (``warmup_plugins._param_groups.GroupWriter`` for torch param groups
-and fastai's hypers). :func:`owned` prefixes the errors of an adapter's public method with its name.
+and fastai's hypers).
 """
 
 from __future__ import annotations
 
 import abc
-import contextlib
-import functools
 import sys
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from . import _codec as codec
+from ._schedules import Schedules, per_group, schedules_data, shared
 from .core import _checks
-from .core._checks import scalar, unknown_keys
-from .core.lengths import EPOCH_LENGTHS, to_updates
-from .core.schedule import LATER_FIELDS, WarmupSchedule
+from .core._checks import scalar
+from .core.schedule import WarmupSchedule
 from .extensions.adaptive import _bind_adaptive  # also binds a PeakFinder
-from .extensions.untuned import _resolve_untuned
 from .monitoring.record import TrainingRecord
 
-__all__ = ["FORMAT", "Driver", "Schedules", "Writer", "build_schedules", "decode", "owned", "per_group", "scalar"]
+__all__ = ["Driver", "Writer"]
 
-Schedules = tuple[WarmupSchedule, ...]
-_FIELDS = frozenset(WarmupSchedule.help())
 _FLOAT_MAX = sys.float_info.max
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-# ---------------------------------------------------------------------------- errors named after their owner
-def owner_error(owner: str, error: Exception) -> Exception:
-    """``error`` with ``owner: `` in front of its message (once: a message that already starts with it is kept)."""
-    message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-    if message.startswith(owner.split(".")[0].split(" ")[0]):
-        return error
-    return type(error)(f"{owner}: {message}")
-
-
-def owned(method: F) -> F:
-    """Prefix a ``TypeError``/``ValueError``/``KeyError`` raised inside ``method`` with ``Class.method: ``."""
-
-    @functools.wraps(method)
-    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except (TypeError, ValueError, KeyError) as error:
-            name = type(self).__name__ + ("" if method.__name__ == "__init__" else f".{method.__name__}")
-            named = owner_error(name, error)
-            if named is error:
-                raise
-            raise named from error
-
-    return wrapper  # type: ignore[return-value]
-
-
-# ---------------------------------------------------------------------------- one schedule per group
-def build_schedules(schedule: object, kwargs: Mapping[str, Any], groups: Sequence[Mapping[str, Any]]) -> Schedules:
-    """One schedule per param group, from ``schedule`` (one, or a list of one per group) or from keyword arguments.
-
-    Keyword arguments are :class:`WarmupSchedule` fields, with lengths in updates or in epochs
-    (``warmup_epochs=``, ... with ``steps_per_epoch=``); an untuned ``warmup_type`` reads its length
-    from the groups' ``beta2``.
-    """
-    if schedule is None:
-        options = dict(_resolve_untuned(kwargs, groups, "untuned warmup"))
-        unknown_keys(options, _FIELDS | set(EPOCH_LENGTHS) | {"steps_per_epoch"}, "schedule arguments")
-        schedule = WarmupSchedule(**to_updates(options, steps_per_epoch=options.pop("steps_per_epoch", None)))
-    elif kwargs:
-        raise TypeError(f"pass a WarmupSchedule or its keyword arguments, not both (got {sorted(kwargs)})")
-    return per_group(schedule, len(groups))
-
-
-def per_group(schedule: object, n_groups: int) -> Schedules:
-    """``(schedule,) * n_groups`` for one schedule; a list is checked to hold ``n_groups`` schedules."""
-    if isinstance(schedule, WarmupSchedule):
-        return (schedule,) * n_groups
-    is_list = isinstance(schedule, Sequence) and not isinstance(schedule, str) and schedule
-    if is_list and all(isinstance(s, WarmupSchedule) for s in schedule):
-        if len(schedule) != n_groups:
-            raise ValueError(f"got {len(schedule)} schedules for {n_groups} param groups")
-        return tuple(schedule)
-    raise TypeError(
-        "schedule must be a WarmupSchedule or a list of them (one per param group), "
-        f"got {type(schedule).__name__} {schedule!r}"[:300]
-    )
-
-
-def shared(schedules: Schedules) -> WarmupSchedule | Schedules:
-    """The one schedule every group shares, or the per-group tuple when they differ."""
-    first = schedules[0]
-    return first if all(s is first or s == first for s in schedules) else schedules
 
 
 # ---------------------------------------------------------------------------- the writer and the driver
@@ -281,18 +212,26 @@ class Driver:
         return state
 
     def load_state_dict(
-        self, state_dict: object, counters: Mapping[str, Decoder], migrations: Mapping[int, Migration] = {}
+        self,
+        state_dict: object,
+        counters: Mapping[str, codec.Decoder],
+        migrations: Mapping[int, codec.Migration] = {},
     ) -> dict[str, Any]:
         """Check a whole saved state (the driver's keys and the adapter's ``counters``), then apply the driver's
         part, which cannot fail; return the decoded state, whose counters the adapter applies, then
         :meth:`resume`."""
         n = len(self.writer.bases)
         bases, schedule, adaptive = self.keys
-        fields = {**counters, bases: numbers(n), schedule: schedules(n), **({adaptive: as_is} if adaptive else {})}
-        state = decode(state_dict, fields, migrations)
+        fields = {
+            **counters,
+            bases: codec.numbers(n),
+            schedule: codec.schedules(n),
+            **({adaptive: codec.as_is} if adaptive else {}),
+        }
+        state = codec.decode(state_dict, fields, migrations)
         writer = self.writer.with_schedules(state[schedule], state[bases])
         if adaptive is not None:
-            self._check_adaptive(state[adaptive], writer.schedules, state[FORMAT_KEY])
+            self._check_adaptive(state[adaptive], writer.schedules, state[codec.FORMAT_KEY])
         self._held = self.writer.holds_last()
         self._use(writer)
         if adaptive is not None and self.adaptive is not None:
@@ -315,7 +254,7 @@ class Driver:
 
     def load_adaptive(self, state: object, param_groups: object = None) -> None:
         """Restore the adaptive warmup from ``state`` (checked first), then measure ``param_groups`` from here."""
-        self._check_adaptive(state, self.writer.schedules, FORMAT)
+        self._check_adaptive(state, self.writer.schedules, codec.FORMAT)
         self.adaptive.bind(self.schedule)  # type: ignore[union-attr]
         self.adaptive.load_state_dict(state)  # type: ignore[union-attr]
         if param_groups is not None:
@@ -327,125 +266,5 @@ class Driver:
             has = "has" if state is not None else "has no"
             raise ValueError(f"the saved state {has} adaptive warmup and this scheduler does not match")
         if self.adaptive is not None:
-            with written_by(version):
+            with codec.written_by(version):
                 self.adaptive.check_state(state, shared(schedules_))
-
-
-def schedules_data(schedules: Schedules) -> dict[str, Any] | list[dict[str, Any]]:
-    """Plain data: one dict when every group shares the schedule, else one per group."""
-    if all(s is schedules[0] or s == schedules[0] for s in schedules):
-        return schedules[0].to_dict()
-    return [s.to_dict() for s in schedules]
-
-
-# ---------------------------------------------------------------------------- the state codec
-Decoder = Callable[[str, object], Any]  # (the key, its saved value) -> the checked value, or an error naming the key
-Migration = Callable[[dict[str, Any]], dict[str, Any]]  # a state of format n -> the same state in format n + 1
-
-FORMAT_KEY = "format_version"
-FORMAT = 2  # 2: states carry FORMAT_KEY; 1: no FORMAT_KEY (releases up to commit 7bf4816, e.g. 39dcdd3)
-WRITTEN_BY = {1: "a release before state format versions (warmup_plugins 0.1.0 up to commit 7bf4816)"}
-
-
-def versioned(state: dict[str, Any]) -> dict[str, Any]:
-    """``state`` stamped with this release's format, as every ``state_dict`` returns it."""
-    return {FORMAT_KEY: FORMAT, **state}
-
-
-def decode(state: object, fields: Mapping[str, Decoder], migrations: Mapping[int, Migration] = {}) -> dict[str, Any]:
-    """Every field of a saved ``state`` checked and converted by its decoder; nothing is applied here.
-
-    A state of an older format is first brought to this one by ``migrations[n]`` (format ``n`` to
-    ``n + 1``; none: unchanged). The keys must then be exactly ``fields``; a bad value raises naming its key.
-    An older state that still fails says which release wrote it and what to do.
-    """
-    if not isinstance(state, Mapping):
-        raise TypeError(f"expected a dict (a state_dict), got {type(state).__name__}")
-    version = state.get(FORMAT_KEY, 1)
-    if version.__class__ is not int or not 1 <= version <= FORMAT:
-        raise ValueError(
-            f"{FORMAT_KEY}={version!r}: this release reads state formats 1 to {FORMAT}; a newer format was "
-            "written by a newer release of warmup_plugins: upgrade to it to resume"
-        )
-    state = {k: v for k, v in state.items() if k != FORMAT_KEY}
-    for n in range(version, FORMAT):
-        state = migrations.get(n, dict)(state)
-    with written_by(version):
-        missing, extra = sorted(set(fields) - set(state)), sorted(set(state) - set(fields))
-        if missing or extra:
-            raise KeyError(f"missing keys {missing}, unexpected keys {extra}")
-        decoded = {name: decoder(f"{name!r} in a state dict", state[name]) for name, decoder in fields.items()}
-    decoded[FORMAT_KEY] = version
-    return decoded
-
-
-@contextlib.contextmanager
-def written_by(version: int) -> Iterator[None]:
-    """An error checking a state of an older format says which release wrote it and what to do."""
-    try:
-        yield
-    except (TypeError, ValueError, KeyError) as error:
-        if version == FORMAT:
-            raise
-        message = str(error.args[0]) if isinstance(error, KeyError) and error.args else str(error)
-        raise type(error)(
-            f"{message}; this state (format {version}) was written by {WRITTEN_BY[version]} and cannot be resumed "
-            "exactly by this release: resume it with that release, or load only the optimizer's state and start "
-            "this scheduler afresh"
-        ) from error
-
-
-def as_is(name: str, value: object) -> object:
-    return value
-
-
-def integer(low: int) -> Decoder:
-    return lambda name, value: _checks.integer(name, value, low=low)
-
-
-def number(low: float) -> Decoder:
-    return lambda name, value: _checks.number(name, value, low=low)
-
-
-def numbers(n: int, low: float = 0) -> Decoder:
-    """A list of ``n`` finite numbers >= ``low``, as floats."""
-
-    def decode_numbers(name: str, values: object) -> list[float]:
-        if not isinstance(values, (list, tuple)) or len(values) != n:
-            raise ValueError(f"{name} must be a list of {n} numbers, got {values!r}"[:300])
-        return [float(_checks.number(f"{name}[{i}]", v, low=low)) for i, v in enumerate(values)]
-
-    return decode_numbers
-
-
-def optional(decoder: Decoder) -> Decoder:
-    return lambda name, value: None if value is None else decoder(name, value)
-
-
-def schedules(n: int) -> Decoder:
-    """Saved schedule data (one dict, or a list of one per group) as one schedule per group."""
-
-    def decode_schedules(name: str, data: object) -> Schedules:
-        if isinstance(data, Mapping):
-            return (_saved_schedule(name, data),) * n
-        if isinstance(data, list) and data and all(isinstance(d, Mapping) for d in data):
-            return per_group([_saved_schedule(name, d) for d in data], n)
-        raise TypeError(f"{name} must be a dict or a list of dicts, got {type(data).__name__}")
-
-    return decode_schedules
-
-
-def _saved_schedule(name: str, data: Mapping[str, Any]) -> WarmupSchedule:
-    """``to_dict`` wrote every field, so a missing one is an error, not a default."""
-    missing = sorted(_FIELDS - set(data) - set(LATER_FIELDS))  # a field newer than the state: its default
-    if missing:
-        raise KeyError(f"{name} is missing the schedule fields {missing}")
-    return WarmupSchedule.from_dict(data)
-
-
-def step_number(name: str, value: object) -> float:
-    """A saved update index: a finite number >= -1 (-1: a scheduler not yet started, as in ``SequentialLR``)."""
-    step = _checks.number(name, value, low=-1)
-    if step < 0 and step != -1:
-        raise ValueError(f"{name} must be -1 (not started) or a number >= 0, got {value!r}")
-    return step

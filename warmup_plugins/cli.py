@@ -10,8 +10,8 @@ Run as the console script ``warmup-plugins`` or as ``python -m warmup_plugins``:
 
 The schedule options are generated from :class:`WarmupSchedule`'s fields (``--warmup-type``,
 ``--warmup-steps``, ..., one per field, same name with dashes) and from
-:meth:`WarmupSchedule.from_epochs`'s epoch lengths (``--warmup-epochs`` ..., with
-``--steps-per-epoch``); the diagnosis thresholds are generated from :class:`DiagnoseOptions`'
+the epoch lengths of a :class:`~warmup_plugins.core.request.ScheduleRequest` (``--warmup-epochs`` ...,
+with ``--steps-per-epoch``); the diagnosis thresholds are generated from :class:`DiagnoseOptions`'
 fields. Bad input gives one line, ``warmup-plugins COMMAND: error: ...`` naming the problem, and exit
 status 2, never a traceback.
 """
@@ -31,8 +31,11 @@ from typing import Any, NoReturn
 
 from . import __version__
 from .core import _checks
-from .core.schedule import EPOCH_LENGTHS, WarmupSchedule
-from .extensions.untuned import ADAPTER_CHOICES, UNTUNED_TYPES, _resolve_untuned
+from .core.choices import REQUEST_CHOICES
+from .core.lengths import EPOCH_LENGTHS
+from .core.request import ScheduleRequest
+from .core.schedule import WarmupSchedule
+from .core.untuned import UNTUNED_TYPES
 from .monitoring.diagnosis import DiagnoseOptions, diagnose
 from .monitoring.record import TrainingRecord
 
@@ -102,7 +105,7 @@ class _OneOf:
 def _field_help(field: dataclasses.Field[Any]) -> str:
     """A schedule field's ``--help`` text: its ``metadata['help']``, then the accepted values it does not name."""
     text = field.metadata["help"].replace("%", "%%")
-    choices = ADAPTER_CHOICES.get(field.name, ())
+    choices = REQUEST_CHOICES.get(field.name, ())
     missing = [c for c in choices if not re.search(rf"(?<![\w-]){re.escape(c)}(?![\w-])", text)]
     if missing:
         text = text.rstrip(".") + f"; {'also' if len(missing) < len(choices) else 'one of'} {', '.join(missing)}"
@@ -127,8 +130,8 @@ def _add_typed(group: Any, name: str, annotation: str, help: str) -> None:
         kwargs["action"] = argparse.BooleanOptionalAction
     elif kind == "str":
         kwargs["metavar"] = "NAME"
-        if name in ADAPTER_CHOICES:
-            kwargs.update(type=_OneOf(name, ADAPTER_CHOICES[name]), choices=ADAPTER_CHOICES[name])
+        if name in REQUEST_CHOICES:
+            kwargs.update(type=_OneOf(name, REQUEST_CHOICES[name]), choices=REQUEST_CHOICES[name])
     elif kind in ("float", "int"):
         kwargs["type"] = _number if kind == "float" else int
         kwargs["metavar"] = "N"
@@ -168,24 +171,21 @@ def _add_schedule_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _schedule(args: argparse.Namespace, parser: argparse.ArgumentParser) -> WarmupSchedule:
-    """Build the schedule from the options given (the rest keep WarmupSchedule's defaults)."""
+    """The schedule of the options given (the rest keep WarmupSchedule's defaults), as one ScheduleRequest; the
+    options it needs together (--beta2, --steps-per-epoch) are named as options."""
     names = {f.name for f in dataclasses.fields(WarmupSchedule)} | set(EPOCH_LENGTHS) | {"steps_per_epoch"}
     kwargs = {k: v for k, v in vars(args).items() if k in names}
     beta2 = getattr(args, "beta2", None)
+    if kwargs.get("warmup_type") in UNTUNED_TYPES and beta2 is None:
+        parser.error(f"--warmup-type {kwargs['warmup_type']} needs --beta2")
+    if kwargs.get("warmup_type") not in UNTUNED_TYPES and beta2 is not None:
+        parser.error("--beta2 is only used by --warmup-type untuned_linear or untuned_exponential")
+    epoch_form = [k for k in kwargs if k in EPOCH_LENGTHS]
+    if epoch_form and "steps_per_epoch" not in kwargs:
+        verb = "needs" if len(epoch_form) == 1 else "need"
+        parser.error(f"{', '.join(_option(k) for k in epoch_form)} {verb} --steps-per-epoch")
     try:
-        if kwargs.get("warmup_type") in UNTUNED_TYPES:
-            if beta2 is None:
-                parser.error(f"--warmup-type {kwargs['warmup_type']} needs --beta2")
-            kwargs = _resolve_untuned(kwargs, [{"betas": (0.9, beta2)}], PROG)
-        elif beta2 is not None:
-            parser.error("--beta2 is only used by --warmup-type untuned_linear or untuned_exponential")
-        epoch_form = [k for k in kwargs if k in EPOCH_LENGTHS]
-        if epoch_form or "steps_per_epoch" in kwargs:
-            if "steps_per_epoch" not in kwargs:
-                verb = "needs" if len(epoch_form) == 1 else "need"
-                parser.error(f"{', '.join(_option(k) for k in epoch_form)} {verb} --steps-per-epoch")
-            return WarmupSchedule.from_epochs(**kwargs)
-        return WarmupSchedule(**kwargs)
+        return ScheduleRequest(kwargs).resolve(beta2=beta2)
     except (ValueError, TypeError, KeyError) as error:
         parser.error(f"invalid schedule: {_message(error)}")
 

@@ -1,4 +1,7 @@
-"""Deprecated alias of :mod:`warmup_plugins.extensions.distributed` (goes in the next release)."""
+"""Deprecated alias of :mod:`warmup_plugins.extensions.distributed`.
+
+Imports with a ``DeprecationWarning`` in 0.2.0; removed in 0.3.0 (see CHANGELOG.md).
+"""
 
 import warnings
 
@@ -6,7 +9,7 @@ from .extensions.distributed import *  # noqa: F403
 from .extensions.distributed import __all__  # noqa: F401
 
 warnings.warn(
-    "warmup_plugins.distributed is deprecated: import from warmup_plugins.extensions.distributed",
+    "warmup_plugins.distributed is deprecated and goes in 0.3.0: import from warmup_plugins.extensions.distributed",
     DeprecationWarning,
     stacklevel=2,
 )

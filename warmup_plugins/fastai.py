@@ -42,17 +42,20 @@ from fastai.optimizer import OptimWrapper
 from fastcore.basics import patch
 from fastcore.foundation import L
 
+from ._errors import owned
 from ._param_groups import GroupWriter, read_value
 from ._repr import adaptive_repr
-from ._seam import Driver, Schedules, per_group, shared
+from ._schedules import Schedules, per_group, shared
+from ._seam import Driver
 from .core import _checks, decays, warmups
 from .core.choices import PLAIN_WARMUPS
 from .core.decays import ANNEALING_TYPES
-from .core.lengths import EPOCH_LENGTHS, PCT_LENGTHS, check_forms, to_updates
+from .core.lengths import PCT_LENGTHS
+from .core.request import ScheduleRequest, check_fits_the_fit
 from .core.schedule import DEFAULT_START_FACTOR, WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup, _claim_adaptive
 from .extensions.peak import PeakFinder
-from .extensions.untuned import ADAPTER_CHOICES, _resolve_untuned
+from .extensions.untuned import beta2_of
 from .monitoring.record import TrainingRecord
 
 __all__ = [
@@ -64,10 +67,9 @@ __all__ = [
     "mirror_moms",
 ]
 
-_OWNER = "WarmupCallback"
 _ADAPTIVE_KEY = "warmup_plugins_adaptive"  # where the adaptive warmup's state rides in the optimizer's state
-_FIELDS = frozenset(WarmupSchedule.help())
-Spec = WarmupSchedule | Mapping[str, Any]
+UserSpec = WarmupSchedule | Mapping[str, Any]  # what the user passes: a schedule, or its keyword arguments
+Spec = WarmupSchedule | ScheduleRequest  # what the callback keeps: the schedule, or the checked request
 
 
 # ---------------------------------------------------------------------------- the fit's size
@@ -133,105 +135,93 @@ def _fit_size(learn: Learner) -> _FitSize:
     n_iter = len(learn.dls.train)
     accumulators = [cb for cb in learn.cbs if isinstance(cb, GradientAccumulation)]
     if len(accumulators) > 1:
-        raise ValueError(f"{_OWNER}: the learner has {len(accumulators)} GradientAccumulation callbacks; use one")
+        raise ValueError(f"the learner has {len(accumulators)} GradientAccumulation callbacks; use one")
     accumulate = 1
     if accumulators:
         bs = _constant_batch_size(learn.dls.train)
         if bs is None:
             raise ValueError(
-                f"{_OWNER}: with GradientAccumulation the update index is derived from the batch counters, which "
+                "with GradientAccumulation the update index is derived from the batch counters, which "
                 "needs a constant batch size: use a training DataLoader with drop_last=True (or a dataset size "
                 "divisible by bs) and a fixed bs"
             )
         accumulate = _accumulation_period(accumulators[0].n_acc, bs)
     fit = _FitSize(learn.n_epoch, n_iter, accumulate)
     if fit.updates == 0:
-        raise ValueError(f"{_OWNER}: this fit makes no optimizer update ({fit.describe()})")
+        raise ValueError(f"this fit makes no optimizer update ({fit.describe()})")
     return fit
+
+
+def _start_epoch(learn: Learner) -> int:
+    """The epoch ``learn.fit(n, start_epoch=e)`` resumes at (0 for a fresh fit), known at ``before_fit``.
+
+    fastai keeps it only in the ``SkipToEpoch`` callback it adds, as the private ``_skip_to``: this is the one
+    place that reads it (``tests/integration/test_host_private_api.py`` fails loudly if fastai renames it).
+    """
+    skip = [cb for cb in learn.cbs if isinstance(cb, SkipToEpoch)]
+    return skip[0]._skip_to if skip else 0
 
 
 # ---------------------------------------------------------------------------- schedule specs
 def _check_spec(name: str, spec: object) -> Spec | tuple[Spec, ...]:
     """Check a schedule spec at construction: a WarmupSchedule, keyword arguments, or a list (one per group).
 
-    Keyword arguments are :class:`WarmupSchedule` fields with lengths in optimizer updates, in
-    epochs (``warmup_epochs=`` ...) or as fractions of the fit (``warmup_pct=`` ..., see
-    :data:`PCT_LENGTHS`); the lengths are resolved at ``before_fit``.
+    Keyword arguments are one :class:`~warmup_plugins.core.request.ScheduleRequest` within the fit:
+    :class:`WarmupSchedule` fields with lengths in optimizer updates, in epochs (``warmup_epochs=`` ...)
+    or as fractions of the fit (``warmup_pct=`` ..., see :data:`PCT_LENGTHS`), resolved at ``before_fit``.
     """
     if isinstance(spec, WarmupSchedule):
         return spec
     if isinstance(spec, Mapping):
-        return _check_kwargs(name, spec)
+        try:
+            return ScheduleRequest(spec, within_fit=True)
+        except (TypeError, ValueError) as error:
+            context = "" if name == "schedule" else f"the {name} schedule: "  # the LR's: the keyword arguments
+            raise type(error)(f"{context}{error}") from None
     if isinstance(spec, Sequence) and not isinstance(spec, str) and spec:
         return tuple(_check_spec(f"{name}[{i}]", item) for i, item in enumerate(spec))
     raise TypeError(
-        f"{_OWNER}: {name} must be a WarmupSchedule, a dict of its keyword arguments, or a non-empty list of "
+        f"{name} must be a WarmupSchedule, a dict of its keyword arguments, or a non-empty list of "
         f"those (one per param group); got {type(spec).__name__}"
     )
 
 
-def _check_kwargs(name: str, kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """Names, choices and fractions, which do not depend on the fit; the rest is checked at ``before_fit``."""
-    kwargs = dict(kwargs)
-    if "steps_per_epoch" in kwargs:
-        raise TypeError(f"{_OWNER}: do not pass steps_per_epoch; it is derived from the fit (len(dls.train))")
-    valid = _FIELDS | set(EPOCH_LENGTHS) | set(PCT_LENGTHS)
-    unknown = sorted(k for k in kwargs if k not in valid)
-    if unknown:
-        raise TypeError(
-            f"{_OWNER}: unknown arguments {unknown} for the {name} schedule; valid ones are {sorted(valid)}"
-        )
-    try:
-        check_forms(kwargs)
-    except TypeError as error:
-        raise TypeError(f"{_OWNER}: {error} (the {name} schedule)") from None
-    for field, choices in ADAPTER_CHOICES.items():
-        if kwargs.get(field) is not None:
-            _checks.choice(field, kwargs[field], choices)
-    return kwargs
+def _as_given(spec: Spec | tuple[Spec, ...]) -> Any:
+    """A spec as the user gave it: a request's keyword arguments as a dict (a list of them for one per group)."""
+    if isinstance(spec, tuple):
+        return [_as_given(item) for item in spec]
+    return dict(spec.arguments) if isinstance(spec, ScheduleRequest) else spec
 
 
-def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, n_groups: int) -> Schedules:
+def _beta2(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> float | None:
+    """The optimizer's ``sqr_mom`` (Adam's beta2) if an untuned warmup needs it, else None."""
+    specs = spec if isinstance(spec, tuple) else (spec,)
+    untuned = any(isinstance(s, ScheduleRequest) and s.untuned for s in specs)
+    return beta2_of(hypers) if untuned else None
+
+
+def _resolve(spec: Spec | tuple[Spec, ...], fit: _FitSize, name: str, hypers: list[dict[str, Any]]) -> Schedules:
     """One schedule per param group for ``fit``, each checked to fit in its ``N`` optimizer updates.
 
     ``*_pct`` lengths become ``pct * N`` updates (not rounded: fastai's positions are exact
     fractions too); epoch lengths become ``round(epochs * n_iter / a)`` updates, which needs a whole
     number of updates per epoch; ``total_steps`` defaults to ``N``.
     """
+    beta2 = _beta2(spec, hypers)
     try:
         if isinstance(spec, tuple):
-            return per_group([_resolve_one(item, fit) for item in spec], n_groups)
-        return per_group(_resolve_one(spec, fit), n_groups)
+            return per_group([_resolve_one(item, fit, beta2) for item in spec], len(hypers))
+        return per_group(_resolve_one(spec, fit, beta2), len(hypers))
     except ValueError as error:
-        raise ValueError(
-            f"{_OWNER}: the {name!r} schedule does not fit this fit call ({fit.describe()}): {error}"
-        ) from error
+        raise ValueError(f"the {name!r} schedule does not fit this fit call ({fit.describe()}): {error}") from error
 
 
-def _resolve_one(spec: Spec, fit: _FitSize) -> WarmupSchedule:
+def _resolve_one(spec: Spec, fit: _FitSize, beta2: float | None) -> WarmupSchedule:
     if isinstance(spec, WarmupSchedule):
-        schedule = spec
-    else:
-        per_epoch = fit.updates_per_epoch() if any(spec.get(k) is not None for k in EPOCH_LENGTHS) else None
-        kwargs = to_updates(spec, steps_per_epoch=per_epoch, fit_updates=fit.updates)
-        schedule = WarmupSchedule(**{"total_steps": fit.updates, **kwargs})
-    for field in ("warmup_steps", "total_steps"):
-        value = getattr(schedule, field)
-        if value is not None and value > fit.updates:
-            raise ValueError(
-                f"{field} ({value:g}) is longer than the fit; the index restarts at 0 every fit, so a schedule "
-                "longer than one fit never completes (use *_pct or *_epochs lengths, or leave total_steps out)"
-            )
-    return schedule
-
-
-def _untuned(spec: Spec | tuple[Spec, ...], hypers: list[dict[str, Any]]) -> Spec | tuple[Spec, ...]:
-    """An untuned ``warmup_type`` replaced by the warmup it stands for, from the optimizer's ``sqr_mom``."""
-    if isinstance(spec, tuple):
-        return tuple(_untuned(item, hypers) for item in spec)
-    if isinstance(spec, Mapping):
-        return _resolve_untuned(spec, hypers, _OWNER)
-    return spec
+        check_fits_the_fit({"warmup_steps": spec.warmup_steps, "total_steps": spec.total_steps}, fit.updates)
+        return spec
+    per_epoch = fit.updates_per_epoch() if spec.in_epochs else None
+    return spec.resolve(steps_per_epoch=per_epoch, fit_updates=fit.updates, beta2=beta2)
 
 
 # ---------------------------------------------------------------------------- writing into the optimizer
@@ -245,14 +235,14 @@ def _hyper_target(opt: Any, name: str) -> tuple[Any, str, str]:
         key = opt.bwd_map.get(name)
         if key is None or ("__" in key and key != "betas__0"):
             raise ValueError(
-                f"{_OWNER}: cannot schedule {name!r}: the wrapped {type(opt.opt).__name__} has no such "
+                f"cannot schedule {name!r}: the wrapped {type(opt.opt).__name__} has no such "
                 f"hyper-parameter (its fastai names: {sorted(opt.bwd_map)})"
             )
         return opt.opt, "param_groups", "beta1" if key == "betas__0" else key
     missing = [i for i, h in enumerate(opt.hypers) if name not in h]
     if missing:
         raise ValueError(
-            f"{_OWNER}: cannot schedule {name!r}: param groups {missing} of the {type(opt).__name__} have no such "
+            f"cannot schedule {name!r}: param groups {missing} of the {type(opt).__name__} have no such "
             f"hyper-parameter (their names: {sorted(opt.hypers[missing[0]])})"
         )
     return opt, "hypers", name
@@ -265,7 +255,7 @@ def _writer(opt: Any, name: str, schedules: Schedules) -> GroupWriter:
     try:
         return GroupWriter(source, key, bases, schedules, attribute)
     except ValueError as error:
-        raise ValueError(f"{_OWNER} ({name!r}): {error}") from None
+        raise ValueError(f"the {name!r} schedule: {error}") from None
 
 
 # ---------------------------------------------------------------------------- the callback
@@ -298,28 +288,27 @@ class WarmupCallback(Callback):
     order, run_valid = 60, False
     _stateattrs = ("_drivers", "_fit")
 
+    @owned
     def __init__(
         self,
-        schedule: Spec | Sequence[Spec] | None = None,
+        schedule: UserSpec | Sequence[UserSpec] | None = None,
         *,
-        mom: Spec | Sequence[Spec] | None = None,
-        wd: Spec | Sequence[Spec] | None = None,
+        mom: UserSpec | Sequence[UserSpec] | None = None,
+        wd: UserSpec | Sequence[UserSpec] | None = None,
         adaptive: AdaptiveWarmup | PeakFinder | None = None,
         record: bool = False,
         **schedule_kwargs: Any,
     ) -> None:
         super().__init__()
         if adaptive is not None and not isinstance(adaptive, (AdaptiveWarmup, PeakFinder)):
-            raise TypeError(
-                f"{_OWNER}: adaptive must be an AdaptiveWarmup, a PeakFinder or None, got {type(adaptive).__name__}"
-            )
+            raise TypeError(f"adaptive must be an AdaptiveWarmup, a PeakFinder or None, got {type(adaptive).__name__}")
         _claim_adaptive(adaptive, self)
         self.adaptive = adaptive
         self._adaptive_start = None if adaptive is None else adaptive.state_dict()  # every fit starts from it
         self.record = TrainingRecord(meta={"adapter": "fastai"}) if _checks.boolean("record", record) else None
         if schedule is not None and schedule_kwargs:
             extra = sorted(schedule_kwargs)
-            raise TypeError(f"{_OWNER}: pass a schedule or its keyword arguments, not both (got {extra})")
+            raise TypeError(f"pass a schedule or its keyword arguments, not both (got {extra})")
         specs = {"lr": _check_spec("schedule", schedule_kwargs if schedule is None else schedule)}
         for name, spec in (("mom", mom), ("wd", wd)):
             if spec is not None:
@@ -336,7 +325,7 @@ class WarmupCallback(Callback):
         resolved = given.get("schedules") or {}
         parts = []
         for name, spec in given.get("specs", {}).items():
-            value = resolved.get(name, spec)
+            value = resolved.get(name, _as_given(spec))
             if name == "lr" and isinstance(value, dict):
                 parts += [f"{key}={item!r}" for key, item in value.items()]
             else:
@@ -375,8 +364,9 @@ class WarmupCallback(Callback):
                 continue
             clash = sorted(set(self.specs) & others)
             if clash:
-                raise ValueError(f"{_OWNER}: {type(cb).__name__} also schedules {clash}; use one scheduler per value")
+                raise ValueError(f"{type(cb).__name__} also schedules {clash}; use one scheduler per value")
 
+    @owned(as_class=True)
     def before_fit(self) -> None:
         """Resolve the schedules against this fit and the optimizer's targets and bases, once."""
         if not self._is_training_fit():
@@ -385,10 +375,7 @@ class WarmupCallback(Callback):
         self._check_no_other_scheduler()
         fit = _fit_size(self.learn)
         opt = self.learn.opt
-        n_groups = len(opt.hypers)
-        resolved = {
-            name: _resolve(_untuned(spec, list(opt.hypers)), fit, name, n_groups) for name, spec in self.specs.items()
-        }
+        resolved = {name: _resolve(spec, fit, name, list(opt.hypers)) for name, spec in self.specs.items()}
         writers = {name: _writer(opt, name, schedules) for name, schedules in resolved.items()}
         lr = Driver(writers.pop("lr"), adaptive=self.adaptive, record=self.record, param_groups=opt.param_groups)
         drivers = {"lr": lr, **{name: Driver(writer) for name, writer in writers.items()}}
@@ -403,12 +390,11 @@ class WarmupCallback(Callback):
     def _start_adaptive(self, driver: Driver, fit: _FitSize) -> None:
         """A fresh adaptive warmup for every fit; for ``fit(..., start_epoch=e)``, the state saved in the
         optimizer (by ``learn.save``) at the end of epoch ``e - 1``."""
-        skip = [cb for cb in self.learn.cbs if isinstance(cb, SkipToEpoch)]
-        start_epoch = skip[0]._skip_to if skip else 0
+        start_epoch = _start_epoch(self.learn)
         saved = driver.writer.groups[0].get(_ADAPTIVE_KEY) if start_epoch else None
         if start_epoch and saved is None:
             raise ValueError(
-                f"{_OWNER}: fit(start_epoch={start_epoch}) resumes, but the optimizer holds no adaptive warmup state "
+                f"fit(start_epoch={start_epoch}) resumes, but the optimizer holds no adaptive warmup state "
                 "(the checkpoint was saved without the optimizer's state): save with learn.save(..., with_opt=True) "
                 "or SaveModelCallback(with_opt=True), or start the fit from epoch 0"
             )
@@ -416,7 +402,7 @@ class WarmupCallback(Callback):
         expected = start_epoch * fit.n_iter // fit.accumulate
         if saved is not None and saved.get("updates", expected) != expected:
             raise ValueError(
-                f"{_OWNER}: the adaptive warmup's state saved with the optimizer is at update {saved['updates']}, "
+                f"the adaptive warmup's state saved with the optimizer is at update {saved['updates']}, "
                 f"but fit(start_epoch={start_epoch}) resumes at update {expected}; load the checkpoint saved at "
                 f"the end of epoch {start_epoch - 1}"
             )
@@ -501,6 +487,7 @@ def mirror_moms(lr_spec: Mapping[str, Any], moms: tuple[float, float, float]) ->
 
 
 @patch
+@owned
 def fit_warmup(
     self: Learner,
     n_epoch: int,
@@ -554,7 +541,7 @@ def fit_warmup(
     if moms is not None or _has_hyper(self.opt, "mom"):
         moms = _check_moms(self.moms if moms is None else moms)
         if not _has_hyper(self.opt, "mom"):
-            raise ValueError(f"fit_warmup: moms given, but the {type(self.opt).__name__} has no 'mom' hyper-parameter")
+            raise ValueError(f"moms given, but the {type(self.opt).__name__} has no 'mom' hyper-parameter")
         mom_spec = mirror_moms(lr_spec, moms)
         self.opt.set_hyper("mom", moms[1])
     callback = WarmupCallback(mom=mom_spec, adaptive=adaptive, **lr_spec)
@@ -676,10 +663,13 @@ class SchedWarmupDecay:
 
 
 def __getattr__(name: str) -> Any:
-    """``SchedWarmupSchedule``, this annealer's old name, still imports for one release, with a DeprecationWarning."""
+    """``SchedWarmupSchedule``, this annealer's old name, imports with a DeprecationWarning in 0.2.0; removed in
+    0.3.0 (see CHANGELOG.md)."""
     if name == "SchedWarmupSchedule":
         warnings.warn(
-            "warmup_plugins.fastai.SchedWarmupSchedule is deprecated: use SchedWarmupDecay", DeprecationWarning, 2
+            "warmup_plugins.fastai.SchedWarmupSchedule is deprecated and goes in 0.3.0: use SchedWarmupDecay",
+            DeprecationWarning,
+            2,
         )
         return SchedWarmupDecay
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,7 @@
-"""Deprecated alias of :mod:`warmup_plugins.monitoring.plotting` (goes in the next release)."""
+"""Deprecated alias of :mod:`warmup_plugins.monitoring.plotting`.
+
+Imports with a ``DeprecationWarning`` in 0.2.0; removed in 0.3.0 (see CHANGELOG.md).
+"""
 
 import warnings
 
@@ -6,7 +9,7 @@ from .monitoring.plotting import *  # noqa: F403
 from .monitoring.plotting import __all__  # noqa: F401
 
 warnings.warn(
-    "warmup_plugins.plotting is deprecated: import from warmup_plugins.monitoring.plotting",
+    "warmup_plugins.plotting is deprecated and goes in 0.3.0: import from warmup_plugins.monitoring.plotting",
     DeprecationWarning,
     stacklevel=2,
 )

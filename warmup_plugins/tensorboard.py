@@ -1,4 +1,7 @@
-"""Deprecated alias of :mod:`warmup_plugins.monitoring.tensorboard` (goes in the next release)."""
+"""Deprecated alias of :mod:`warmup_plugins.monitoring.tensorboard`.
+
+Imports with a ``DeprecationWarning`` in 0.2.0; removed in 0.3.0 (see CHANGELOG.md).
+"""
 
 import warnings
 
@@ -6,7 +9,7 @@ from .monitoring.tensorboard import *  # noqa: F403
 from .monitoring.tensorboard import __all__  # noqa: F401
 
 warnings.warn(
-    "warmup_plugins.tensorboard is deprecated: import from warmup_plugins.monitoring.tensorboard",
+    "warmup_plugins.tensorboard is deprecated and goes in 0.3.0: import from warmup_plugins.monitoring.tensorboard",
     DeprecationWarning,
     stacklevel=2,
 )

@@ -23,14 +23,16 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
+from . import _codec as codec
+from ._errors import owned
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._repr import adapter_repr
-from ._seam import Decoder, Driver, Migration, build_schedules, owned, scalar, versioned
-from ._seam import number as position
-from ._seam import numbers as floats
-from ._seam import optional as or_none
+from ._schedules import build_schedules
+from ._seam import Driver
 from .core import _checks, restarts
+from .core._checks import scalar
 from .core.choices import PLAIN_WARMUPS
+from .core.request import ScheduleRequest
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 from .extensions.peak import PeakFinder
@@ -179,28 +181,37 @@ class WarmupScheduler(Scheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the format version, the schedule, the base LRs and the last ``t`` the LRs were set for."""
-        return versioned({**self._driver.state_dict(), "last_t": self.last_t})
+        return codec.versioned({**self._driver.state_dict(), "last_t": self.last_t})
 
     def _load(
-        self, state_dict: object, extra: Mapping[str, Decoder] = {}, migrations: Mapping[int, Migration] = {}
+        self,
+        state_dict: object,
+        extra: Mapping[str, codec.Decoder] = {},
+        migrations: Mapping[int, codec.Migration] = {},
     ) -> dict[str, Any]:
         """Check a whole state (``last_t`` where timm's noise can be drawn) and apply the driver's part."""
         state = self._driver.load_state_dict(state_dict, {"last_t": self._saved_t, **extra}, migrations)
         self.base_values, self.last_t = self._driver.bases, state["last_t"]
         return state
 
+    def _timm_noise(self, t: float) -> float | None:
+        """timm's noise factor at ``t``, None where none applies: the one place that calls timm's private
+        ``Scheduler._is_apply_noise`` and ``_calculate_noise`` (timm has no public noise API;
+        ``tests/integration/test_host_private_api.py`` fails loudly if timm renames them)."""
+        if not self._is_apply_noise(t):
+            return None
+        return self._calculate_noise(int(t) if float(t).is_integer() else t)
+
     def _noise(self, t: float) -> float:
         """timm's noise factor at ``t`` (0 where none applies); a ``t`` timm cannot seed it from is refused."""
-        if not self._is_apply_noise(t):
-            return 0.0
         try:
-            return self._calculate_noise(int(t) if float(t).is_integer() else t)
+            return self._timm_noise(t) or 0.0
         except (RuntimeError, OverflowError, TypeError) as error:
             raise ValueError(f"'last_t' in a state dict: timm's noise cannot be drawn at t={t!r} ({error})") from None
 
     def _saved_t(self, name: str, t: object) -> float:
         """A saved ``t``: a number >= 0 at which timm's noise can be drawn."""
-        t = position(low=0)(name, t)
+        t = codec.number(low=0)(name, t)
         self._noise(t)
         return t
 
@@ -282,8 +293,8 @@ class PlateauWarmupScheduler(WarmupScheduler):
             self.restore_lr = None
         if metric is not None:
             self.plateau.step(metric)
-        if self._is_apply_noise(epoch):
-            noise = self._calculate_noise(epoch)
+        noise = self._timm_noise(epoch)
+        if noise is not None:
             self.restore_lr = [float(group["lr"]) for group in self.optimizer.param_groups]
             self._driver.write_values([v + v * noise for v in self.restore_lr])
 
@@ -301,7 +312,7 @@ class PlateauWarmupScheduler(WarmupScheduler):
         """Restore the warmup and the plateau state (best metric, counters), all checked (the plateau state on
         a copy) before any of it is applied; the LRs the plateau had reached come from the optimizer's state."""
         n = len(self.optimizer.param_groups)
-        extra = {"plateau": torch_scheduler(self.plateau), "restore_lr": or_none(floats(n))}
+        extra = {"plateau": torch_scheduler(self.plateau), "restore_lr": codec.optional(codec.numbers(n))}
         state = self._load(state_dict, extra, {1: _drop_lrs})
         self.plateau.load_state_dict(state["plateau"])
         self.restore_lr = state["restore_lr"]
@@ -408,17 +419,17 @@ def _check_factory_args(a: _FactoryArgs) -> None:
         integer("updates_per_epoch", a.updates_per_epoch, low=1)
 
 
-def _check_warmup_fits(a: _FactoryArgs, options: dict[str, Any]) -> None:
+def _check_warmup_fits(a: _FactoryArgs, arguments: dict[str, Any]) -> None:
     """A warmup longer than the run, refused under the caller's argument names and values."""
-    total = options.get("total_steps")
-    if total is None or options["warmup_steps"] <= total:
+    total = arguments.get("total_steps")
+    if total is None or arguments["warmup_steps"] <= total:
         return
     unit = "" if a.step_on_epochs else f" with updates_per_epoch={a.updates_per_epoch} and step_on_epochs=False"
     after = ", decay_after_warmup=True" if a.decay_after_warmup else ""
     units = "epochs" if a.step_on_epochs else "updates"
     raise ValueError(
         f"warmup_epochs={a.warmup_epochs} is longer than the run, num_epochs={a.num_epochs}{after}{unit} "
-        f"({options['warmup_steps']:g} warmup {units} of {total:g}); use warmup_epochs <= num_epochs, or "
+        f"({arguments['warmup_steps']:g} warmup {units} of {total:g}); use warmup_epochs <= num_epochs, or "
         "warmup_prefix=True to put the warmup in front of the num_epochs"
     )
 
@@ -438,41 +449,97 @@ def _noise_range(noise: float | Sequence[float] | None, t_initial: float) -> flo
     return noise * t_initial
 
 
-def _cyclic(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+# ---------------------------------------------------------------------------- timm's names onto one request
+TIMM_NAMES: dict[str, str] = {
+    "warmup_type": "warmup_type",
+    "warmup_steps": "warmup_epochs",
+    "start_factor": "warmup_lr",  # / each group's base LR
+    "warmup_prefix": "warmup_prefix",  # or decay_after_warmup
+    "warmup_end": "sched",  # tanh overlaps its warmup with the decay
+    "decay_type": "sched",
+    "total_steps": "num_epochs",
+    "end_factor": "min_lr",  # / each group's base LR
+    "k_decay": "k_decay",
+    "power": "decay_rate",  # poly
+    "gamma": "decay_rate",  # step, multistep
+    "step_size": "decay_epochs",  # step
+    "milestones": "decay_milestones",  # multistep
+    "cooldown_steps": "decay_epochs",  # wsd, rsqrt
+    "cooldown_type": "decay_fn",  # wsd, rsqrt
+    "timescale": "stable_timescale",  # rsqrt
+    "cycle_steps": "num_epochs",
+    "cycle_mul": "cycle_mul",
+    "cycle_decay": "cycle_decay",
+    "cycle_limit": "cycle_limit",
+}
+"""Each :class:`~warmup_plugins.core.request.ScheduleRequest` argument the factory sets, and the
+``create_scheduler_v2`` argument it comes from (lengths in ``t`` units: epochs, or updates when stepping per
+update); an error about a request argument names the timm argument too."""
+
+
+@dataclasses.dataclass(frozen=True)
+class _Lengths:
+    """The factory's lengths in its scheduler's unit ``t`` (epochs, or updates with ``step_on_epochs=False``)."""
+
+    warmup: float  # warmup_epochs
+    initial: float  # num_epochs: timm's t_initial
+    decay: float  # decay_epochs
+    prefix: bool  # warmup_prefix or decay_after_warmup: the decay starts after the warmup
+    span: float  # the decay's length: num_epochs, or what the warmup leaves of it (decay_after_warmup)
+    lead: float  # where the decay clock starts: at the warmup's end after a prefix, else at 0 (timm's overlap)
+    stable: float  # wsd and rsqrt's stable + decay: num_epochs, less the warmup unless warmup_prefix
+
+    @classmethod
+    def of(cls, a: _FactoryArgs) -> _Lengths:
+        warmup, initial = _in_t_units(a.warmup_epochs, a), _in_t_units(a.num_epochs, a)
+        prefix = a.warmup_prefix or a.decay_after_warmup
+        return cls(
+            warmup=warmup,
+            initial=initial,
+            decay=_in_t_units(a.decay_epochs, a),
+            prefix=prefix,
+            span=initial - warmup if a.decay_after_warmup and not a.warmup_prefix else initial,
+            lead=warmup if prefix else 0,
+            stable=initial if a.warmup_prefix else initial - warmup,
+        )
+
+
+def _cyclic(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
     """cosine, tanh, poly, linear: one decay over the span, or timm's restart cycles."""
-    sched, prefix, span, lead = a.sched, t["prefix"], t["span"], t["lead"]
-    options: dict[str, Any] = {
-        "decay_type": {"poly": "polynomial"}.get(sched, sched),
-        "warmup_prefix": prefix,
-        "warmup_end": "decay" if sched == "tanh" and not prefix else "peak",
-        "total_steps": lead + restarts.cycle_start(a.cycle_limit, span, a.cycle_mul),
+    arguments: dict[str, Any] = {
+        "decay_type": {"poly": "polynomial"}.get(a.sched, a.sched),
+        "warmup_prefix": n.prefix,
+        "warmup_end": "decay" if a.sched == "tanh" and not n.prefix else "peak",
+        "total_steps": n.lead + restarts.cycle_start(a.cycle_limit, n.span, a.cycle_mul),
     }
     if a.cycle_limit != 1 or a.cycle_mul != 1:  # one plain cycle is the decay over the span
-        options.update(cycle_steps=span, cycle_mul=a.cycle_mul, cycle_decay=a.cycle_decay, cycle_limit=a.cycle_limit)
-    if sched in ("cosine", "poly"):
-        options["k_decay"] = a.k_decay
-    if sched == "poly":
-        options["power"] = a.decay_rate
-    return options
+        arguments.update(
+            cycle_steps=n.span, cycle_mul=a.cycle_mul, cycle_decay=a.cycle_decay, cycle_limit=a.cycle_limit
+        )
+    if a.sched in ("cosine", "poly"):
+        arguments["k_decay"] = a.k_decay
+    if a.sched == "poly":
+        arguments["power"] = a.decay_rate
+    return arguments
 
 
-def _exponential(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+def _exponential(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
     if not a.min_lr > 0:
         raise ValueError(f"sched='exponential' decays to min_lr, which must be > 0 (got {a.min_lr})")
-    return {"decay_type": "exponential", "warmup_prefix": t["prefix"], "total_steps": t["lead"] + t["span"]}
+    return {"decay_type": "exponential", "warmup_prefix": n.prefix, "total_steps": n.lead + n.span}
 
 
-def _step(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
-    return {"decay_type": "step", "step_size": t["decay"], "gamma": a.decay_rate, "warmup_prefix": t["prefix"]}
+def _step(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
+    return {"decay_type": "step", "step_size": n.decay, "gamma": a.decay_rate, "warmup_prefix": n.prefix}
 
 
-def _constant(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
-    return {"warmup_prefix": t["prefix"]}
+def _constant(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
+    return {"warmup_prefix": n.prefix}
 
 
-def _multistep(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+def _multistep(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
     """timm decays one step before each milestone (``bisect_right(milestones, t + 1)``), torch at it."""
-    shift = (t["warmup"] if a.warmup_prefix else 0) - (0 if a.multistep_torch_milestones else 1)
+    shift = (n.warmup if a.warmup_prefix else 0) - (0 if a.multistep_torch_milestones else 1)
     milestones = [_in_t_units(m, a) for m in a.decay_milestones]
     return {
         "decay_type": "multistep",
@@ -482,34 +549,32 @@ def _multistep(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _wsd(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+def _wsd(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
     """wsd and rsqrt: always a prefix warmup; stable (+ decay) within ``num_epochs`` unless warmup_prefix."""
-    sched, stable = a.sched, t["t_sched"]
-    decay = a.decay_epochs * stable if 0 < a.decay_epochs < 1 else t["decay"]
-    decay = round(decay)
-    if not 0 < decay <= stable:
+    decay = round(a.decay_epochs * n.stable if 0 < a.decay_epochs < 1 else n.decay)
+    if not 0 < decay <= n.stable:
         raise ValueError(
-            f"{sched} schedule requires 0 < decay_epochs <= epochs{'' if a.warmup_prefix else ' - warmup_epochs'}, "
-            f"got decay {decay} and stable + decay length {stable}."
+            f"{a.sched} schedule requires 0 < decay_epochs <= epochs{'' if a.warmup_prefix else ' - warmup_epochs'}, "
+            f"got decay {decay} and stable + decay length {n.stable}."
         )
-    options = {
-        "decay_type": "inverse_sqrt" if sched == "rsqrt" else "wsd",
-        "total_steps": t["warmup"] + stable,
+    arguments = {
+        "decay_type": "inverse_sqrt" if a.sched == "rsqrt" else "wsd",
+        "total_steps": n.warmup + n.stable,
         "cooldown_steps": decay,
-        "cooldown_type": a.decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
+        "cooldown_type": a.decay_fn or ("linear" if a.sched == "rsqrt" else "1-sqrt"),
     }
-    if sched == "rsqrt":
-        options["timescale"] = _in_t_units(a.stable_timescale, a)
-    return options
+    if a.sched == "rsqrt":
+        arguments["timescale"] = _in_t_units(a.stable_timescale, a)
+    return arguments
 
 
-def _plateau(a: _FactoryArgs, t: dict[str, Any]) -> dict[str, Any]:
+def _plateau(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
     if not a.step_on_epochs:
         raise ValueError("sched='plateau' only supports stepping per epoch (step_on_epochs=True)")
     return {}
 
 
-_SCHED_OPTIONS = {
+_SCHED_ARGUMENTS = {
     **dict.fromkeys(_CYCLIC, _cyclic),
     "exponential": _exponential,
     "step": _step,
@@ -522,10 +587,16 @@ _SCHED_OPTIONS = {
 _USES_MIN_LR = (*_CYCLIC, "exponential", "wsd", "rsqrt")
 
 
-def _group_schedules(bases: list[float], a: _FactoryArgs, options: dict[str, Any]) -> tuple[WarmupSchedule, ...]:
+def _request_arguments(a: _FactoryArgs, n: _Lengths) -> dict[str, Any]:
+    """The request arguments shared by every group: the warmup, then ``sched``'s decay (see :data:`TIMM_NAMES`)."""
+    warmup = {"warmup_type": a.warmup_type if n.warmup else "none", "warmup_steps": n.warmup}
+    return {**warmup, **_SCHED_ARGUMENTS[a.sched](a, n)}
+
+
+def _group_schedules(bases: list[float], a: _FactoryArgs, arguments: dict[str, Any]) -> tuple[WarmupSchedule, ...]:
     """One schedule per group: timm's warmup_lr and min_lr are absolute LRs, the core's start and end
     factors are relative to each group's base LR (schedules are shared between groups of one base)."""
-    warmup, min_lr = options["warmup_steps"] > 0, a.min_lr if a.sched in _USES_MIN_LR else None
+    warmup, min_lr = arguments["warmup_steps"] > 0, a.min_lr if a.sched in _USES_MIN_LR else None
     built: dict[float, WarmupSchedule] = {}
     for i, base in enumerate(bases):
         if base in built:
@@ -537,10 +608,12 @@ def _group_schedules(bases: list[float], a: _FactoryArgs, options: dict[str, Any
                     f"{a.warmup_lr} or decay to min_lr={a.min_lr}, LRs of no base * factor schedule; "
                     "give it lr > 0, or use warmup_lr=0 and min_lr=0"
                 )
-            built[base] = WarmupSchedule(**options, **({} if min_lr is None else {"end_factor": 0.0}))
-            continue
-        end = {} if min_lr is None else {"end_factor": min_lr / base}
-        built[base] = WarmupSchedule(start_factor=a.warmup_lr / base, **options, **end)
+            factors = {} if min_lr is None else {"end_factor": 0.0}
+        else:
+            factors = {"start_factor": a.warmup_lr / base, **({} if min_lr is None else {"end_factor": min_lr / base})}
+        request = {**arguments, **factors}
+        named_as = {name: f"{TIMM_NAMES[name]}={getattr(a, TIMM_NAMES[name])!r}" for name in request}
+        built[base] = ScheduleRequest(request, named_as=named_as).resolve()
     return tuple(built[b] for b in bases)
 
 
@@ -628,26 +701,14 @@ def create_scheduler_v2(
         a = dataclasses.replace(a, decay_epochs=0.2 if sched in ("wsd", "rsqrt") else 90)
     if sched == "none":
         return None, num_epochs + (warmup_epochs if warmup_prefix else 0)
-    t_initial, warmup_t = _in_t_units(num_epochs, a), _in_t_units(warmup_epochs, a)
-    prefix = warmup_prefix or decay_after_warmup
-    span = t_initial - warmup_t if decay_after_warmup and not warmup_prefix else t_initial
-    t = {
-        "warmup": warmup_t,
-        "prefix": prefix,
-        "span": span,  # the decay's length: t_initial after a prefix warmup, or what is left of it
-        "lead": warmup_t if prefix else 0,  # where the decay clock starts
-        "decay": _in_t_units(a.decay_epochs, a),
-        "t_sched": t_initial if warmup_prefix else t_initial - warmup_t,  # wsd/rsqrt's stable + decay
-    }
-    options = {"warmup_type": warmup_type if warmup_t else "none", "warmup_steps": warmup_t}
-    options.update(_SCHED_OPTIONS[sched](a, t))
-    _check_warmup_fits(a, options)
+    lengths = _Lengths.of(a)
+    arguments = _request_arguments(a, lengths)
+    _check_warmup_fits(a, arguments)
     groups = optimizer.param_groups if isinstance(optimizer, Optimizer) else []
     bases = [read_value(g, "initial_lr" if "initial_lr" in g else "lr", i) for i, g in enumerate(groups)]
-    schedules = _group_schedules(bases, a, options) if bases else None
-    noise_args = dict(
-        noise_range_t=_noise_range(noise, t_initial), noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed
-    )
+    schedules = _group_schedules(bases, a, arguments) if bases else None
+    noise_range = _noise_range(noise, lengths.initial)
+    noise_args = dict(noise_range_t=noise_range, noise_pct=noise_pct, noise_std=noise_std, noise_seed=noise_seed)
     if sched == "plateau":
         scheduler: WarmupScheduler = PlateauWarmupScheduler(
             optimizer,
@@ -660,7 +721,7 @@ def create_scheduler_v2(
         )
     else:
         scheduler = WarmupScheduler(optimizer, schedules, t_in_epochs=step_on_epochs, **noise_args)
-    if not warmup_t:  # timm leaves the base LR in place until the first step call when there is no warmup
+    if not lengths.warmup:  # timm leaves the base LR in place until the first step call when there is no warmup
         scheduler.update_groups(scheduler.base_values)
     if sched in _CYCLE_LENGTH:  # timm: num_epochs = get_cycle_length() + cooldown
         total = scheduler.get_cycle_length() + _in_t_units(cooldown_epochs, a)

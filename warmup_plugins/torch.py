@@ -19,12 +19,14 @@ import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler, ReduceLROnPlateau
 
+from . import _codec as codec
+from ._errors import owned
 from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
 from ._repr import adapter_repr
-from ._seam import Driver, build_schedules, owned, per_group, step_number, versioned
-from ._seam import integer as counter
-from ._seam import number as position
+from ._schedules import build_schedules, per_group
+from ._seam import Driver
 from .core import _checks
+from .core.request import ScheduleRequest
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 from .extensions.peak import PeakFinder
@@ -32,7 +34,25 @@ from .extensions.peak import PeakFinder
 __all__ = ["WarmupLR", "WarmupParam", "WithWarmup"]
 
 
-class WarmupLR(LRScheduler):
+class _DriverScheduler(LRScheduler):
+    """A torch ``LRScheduler`` whose values come from a :class:`~warmup_plugins._seam.Driver` (``self._driver``).
+
+    torch steps a scheduler once at construction, and ``SequentialLR`` restarts its first member, through the
+    private ``LRScheduler._initial_step``, which calls ``step()``. No update happened there, so nothing may be
+    recorded or observed: this class is the one place that overrides it (torch has no public hook for it;
+    ``tests/integration/test_host_private_api.py`` fails loudly if torch renames or stops calling it).
+    """
+
+    _driver: Driver
+
+    def _initial_step(self) -> None:
+        """The values of ``last_epoch + 1``, written; no update happened, so nothing is recorded or observed."""
+        self._step_count = 1
+        self.last_epoch += 1
+        self._last_lr = self._driver.write(self.last_epoch)  # the Driver applies an adaptive position
+
+
+class WarmupLR(_DriverScheduler):
     """Warmup then decay, from a :class:`~warmup_plugins.WarmupSchedule`.
 
     ``WarmupLR(optimizer, schedule)`` or ``WarmupLR(optimizer, warmup_steps=..., total_steps=...,
@@ -107,13 +127,6 @@ class WarmupLR(LRScheduler):
         """The LRs for the current step (closed form; no side effects)."""
         return self._driver.values_for(self.last_epoch)
 
-    def _initial_step(self) -> None:
-        """torch's step at construction (and ``SequentialLR``'s restart of its first member): the LRs of
-        ``last_epoch + 1``; no update happened, so nothing is recorded or observed."""
-        self._step_count = 1
-        self.last_epoch += 1
-        self._last_lr = self._driver.write(self.last_epoch)
-
     def step(  # type: ignore[override]
         self, epoch: float | None = None, *, loss: float | None = None, grad_norm: float | None = None
     ) -> None:
@@ -145,7 +158,8 @@ class WarmupLR(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         """Plain data: the format version, the step, the base LRs as floats and the schedule's fields."""
-        return versioned({"last_epoch": self.last_epoch, "_step_count": self._step_count, **self._driver.state_dict()})
+        counters = {"last_epoch": self.last_epoch, "_step_count": self._step_count}
+        return codec.versioned({**counters, **self._driver.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -156,7 +170,8 @@ class WarmupLR(LRScheduler):
         schedulers: the LRs come from the optimizer's state dict, loaded before or after.
         """
         driver = self._driver
-        state = driver.load_state_dict(state_dict, {"last_epoch": step_number, "_step_count": counter(low=0)})
+        counters = {"last_epoch": codec.step_number, "_step_count": codec.integer(low=0)}
+        state = driver.load_state_dict(state_dict, counters)
         self.last_epoch, self._step_count = state["last_epoch"], state["_step_count"]
         self._last_lr = driver.resume(driver.values_for(max(self.last_epoch, 0)))
 
@@ -215,12 +230,12 @@ class WarmupParam:
         self.step_index += 1
 
     def state_dict(self) -> dict[str, Any]:
-        return versioned({"step_index": self.step_index, **self._driver.state_dict()})
+        return codec.versioned({"step_index": self.step_index, **self._driver.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
         """Restore the step, bases and schedule (all checked first) and write that step's values."""
-        self.step_index = self._driver.load_state_dict(state_dict, {"step_index": position(low=0)})["step_index"]
+        self.step_index = self._driver.load_state_dict(state_dict, {"step_index": codec.number(low=0)})["step_index"]
         self._driver.write(self.step_index)
 
     @owned
@@ -231,7 +246,7 @@ class WarmupParam:
         self._driver.write(self.step_index)
 
 
-class WithWarmup(LRScheduler):
+class WithWarmup(_DriverScheduler):
     """Put a warmup in front of an existing torch scheduler, without ``SequentialLR``'s pitfalls.
 
     The wrapped scheduler is built first, as usual; the LRs it sets for its step 0 become the warmup
@@ -255,7 +270,8 @@ class WithWarmup(LRScheduler):
         if not isinstance(scheduler, (LRScheduler, ReduceLROnPlateau)):
             raise TypeError(f"scheduler must be a torch LR scheduler, got {type(scheduler).__name__}")
         self.scheduler = scheduler
-        self.warmup = WarmupSchedule(warmup_type=warmup_type, warmup_steps=warmup_steps, start_factor=start_factor)
+        warmup = {"warmup_type": warmup_type, "warmup_steps": warmup_steps, "start_factor": start_factor}
+        self.warmup = ScheduleRequest(warmup).resolve()
         groups = check_optimizer(scheduler.optimizer).param_groups
         targets = [read_value(g, "lr", i) for i, g in enumerate(groups)]
         writer = GroupWriter(scheduler.optimizer, "lr", targets, per_group(self.warmup, len(groups)))
@@ -274,11 +290,6 @@ class WithWarmup(LRScheduler):
 
     def get_lr(self) -> list[float]:
         return self._driver.values_at(min(self.last_epoch, self.warmup.warmup_steps))
-
-    def _initial_step(self) -> None:
-        self._step_count = 1
-        self.last_epoch += 1
-        self._last_lr = self._driver.write(self.last_epoch)
 
     def step(self, metrics: float | None = None, *args: Any, **kwargs: Any) -> None:  # type: ignore[override]
         """One update tick; after the warmup, forwards to the wrapped scheduler (see class docs)."""
@@ -301,7 +312,7 @@ class WithWarmup(LRScheduler):
 
     def state_dict(self) -> dict[str, Any]:
         counters = {"last_epoch": self.last_epoch, "_step_count": self._step_count}
-        return versioned({**counters, **self._driver.state_dict(), "scheduler": self.scheduler.state_dict()})
+        return codec.versioned({**counters, **self._driver.state_dict(), "scheduler": self.scheduler.state_dict()})
 
     @owned
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -310,8 +321,8 @@ class WithWarmup(LRScheduler):
         LRs are written as by :meth:`WarmupLR.load_state_dict`: only if this scheduler wrote them last.
         """
         fields = {
-            "last_epoch": counter(low=0),
-            "_step_count": counter(low=0),
+            "last_epoch": codec.integer(low=0),
+            "_step_count": codec.integer(low=0),
             "scheduler": torch_scheduler(self.scheduler),
         }
         state = self._driver.load_state_dict(state_dict, fields)

@@ -31,6 +31,7 @@ from torch.optim import Optimizer
 from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from .core import _checks
+from .core.request import ScheduleRequest
 from .core.schedule import WarmupSchedule
 from .extensions.adaptive import AdaptiveWarmup
 from .extensions.peak import PeakFinder
@@ -136,7 +137,7 @@ def _polynomial(
 
 
 def _constant(optimizer: Optimizer, w: Any, t: Any, start: float | None) -> WarmupSchedule:
-    return WarmupSchedule(warmup_type="none", decay_type="constant")
+    return _build(warmup_type="none", decay_type="constant")
 
 
 def _constant_with_warmup(optimizer: Optimizer, w: Any, t: Any, start: float | None) -> WarmupSchedule:
@@ -190,7 +191,7 @@ def _cosine_warmup_with_min_lr(
     else:
         first = _start(start, _checks.number("warmup_lr_rate", warmup_lr_rate, low=0))
         if w == 1:  # update 0 at the rate, then the cosine from update 1 on at its value for progress 1 / (T - 1)
-            return WarmupSchedule(
+            return _build(
                 warmup_type="constant", warmup_steps=1, total_steps=t - 1, start_factor=first, warmup_prefix=False,
                 end_factor=rate, **decay,
             )  # fmt: skip
@@ -232,7 +233,7 @@ def _wsd(
     warmup = "none" if w == 0 else warmup_type
     common = {"warmup_type": warmup, "warmup_steps": w, "start_factor": _start(start, ratio), "end_factor": ratio}
     if total <= w:  # no update after the warmup is before the end: min_lr_ratio from W on
-        return WarmupSchedule(
+        return _build(
             **common, total_steps=w, decay_type="wsd", cooldown_steps=0, warmup_prefix=False, cooldown_type=decay_type
         )
     if total - w < decay:  # the decay started before the end of the warmup: its clock from update 0
@@ -243,20 +244,24 @@ def _wsd(
                 decay,
                 f"it is longer than the whole run ({given}): transformers' decay would begin before update 0",
             )
-        return WarmupSchedule(
+        return _build(
             **common, total_steps=total, decay_type="wsd", cooldown_steps=decay, cooldown_type=decay_type,
             warmup_prefix=False, **cycles,
         )  # fmt: skip
-    return WarmupSchedule(
+    return _build(
         **common, total_steps=total, decay_type="wsd", cooldown_steps=decay, cooldown_type=decay_type, **cycles
     )
 
 
 def _schedule(w: int, t: int | None, start: float, **decay: Any) -> WarmupSchedule:
     """A linear warmup of ``w`` updates from ``start`` (none if ``w`` is 0), then the decay."""
-    return WarmupSchedule(
-        warmup_type="linear" if w > 0 else "none", warmup_steps=w, total_steps=t, start_factor=start, **decay
-    )
+    warmup = {"warmup_type": "linear" if w > 0 else "none", "warmup_steps": w}
+    return _build(**warmup, total_steps=t, start_factor=start, **decay)
+
+
+def _build(**arguments: Any) -> WarmupSchedule:
+    """The schedule of these arguments, through the one :class:`~warmup_plugins.core.request.ScheduleRequest`."""
+    return ScheduleRequest(arguments).resolve()
 
 
 _FAMILIES: dict[str, Callable[..., WarmupSchedule]] = {

@@ -43,12 +43,14 @@ def test_untuned_through_timm_and_fastai():
     pytest.importorskip("fastai")
     from fastai.optimizer import Adam as FastaiAdam
 
-    from warmup_plugins.fastai import WarmupCallback, _untuned
+    from warmup_plugins.core.request import ScheduleRequest
+    from warmup_plugins.extensions.untuned import beta2_of
+    from warmup_plugins.fastai import WarmupCallback
     from warmup_plugins.timm import WarmupScheduler
 
     timm_sched = WarmupScheduler(adam(0.99), warmup_type="untuned_linear", t_in_epochs=False)
     assert timm_sched.schedule.warmup_steps == 199
     fastai_opt = FastaiAdam([torch.zeros(1, requires_grad=True)], lr=1e-3, sqr_mom=0.99)
-    spec = _untuned({"warmup_type": "untuned_linear"}, list(fastai_opt.hypers))
-    assert spec["warmup_steps"] == 199
+    request = ScheduleRequest({"warmup_type": "untuned_linear"}, within_fit=True)
+    assert request.resolve(fit_updates=1000, beta2=beta2_of(list(fastai_opt.hypers))).warmup_steps == 199
     WarmupCallback(warmup_type="untuned_exponential")  # accepted at construction, resolved at before_fit

@@ -305,7 +305,12 @@ class CountBatches(Callback):
         (WarmupCallback(warmup_steps=30), [], r"'lr' schedule does not fit .* warmup_steps \(30\) is longer"),
         (WarmupCallback(SCHED.replace(total_steps=40)), [], r"total_steps \(40\) is longer than the fit"),
         (WarmupCallback(warmup_epochs=4), [], r"3 epochs x 8 batches = 24 optimizer updates"),
-        (WarmupCallback(warmup_pct=0.2, total_pct=0.1), [], r"longer than total_steps"),
+        (  # named as the user gave them (issue 30)
+            WarmupCallback(warmup_pct=0.2, total_pct=0.1),
+            [],
+            r": warmup_pct=0.2 \(4.8 updates\) is longer than total_pct=0.1 \(2.4 updates\)$",
+        ),
+        (WarmupCallback(warmup_epochs=4), [], r"warmup_epochs=4 \(32 updates\) is longer than the fit"),
         (WarmupCallback(decay_type="step"), [], r"step_size is required"),
         (WarmupCallback([SCHED, SCHED]), [], r"got 2 schedules for 1 param groups"),
         (WarmupCallback(warmup_epochs=1), [GradientAccumulation(24)], r"whole number of optimizer updates per epoch"),
@@ -342,7 +347,8 @@ def test_a_hyper_parameter_the_optimizer_lacks():
 @pytest.mark.parametrize(
     ("kwargs", "error", "match"),
     [
-        ({"warmup_stepz": 3}, TypeError, r"unknown arguments \['warmup_stepz'\] for the schedule"),
+        ({"warmup_stepz": 3}, TypeError, r"^WarmupCallback: unknown schedule arguments \['warmup_stepz'\]; valid"),
+        ({"mom": {"warmup_stepz": 3}}, TypeError, r"^WarmupCallback: the mom schedule: unknown schedule arguments"),
         ({"schedule": SCHED, "warmup_steps": 3}, TypeError, "not both"),
         ({"warmup_pct": 1.5}, ValueError, r"warmup_pct must be in \[0, 1\]"),
         ({"milestone_pcts": [0.5, 2]}, ValueError, r"milestone_pcts\[1\] must be in"),

@@ -45,7 +45,7 @@ def test_every_case_has_a_fixture(release):
 
 
 def test_every_state_carries_this_release_format():
-    from warmup_plugins._seam import FORMAT, FORMAT_KEY
+    from warmup_plugins._codec import FORMAT, FORMAT_KEY
 
     for case in CASES:
         state = load(f"format{FORMAT}", case.name)["states"][RESUME_AT[0]]["scheduler"]
@@ -84,3 +84,46 @@ def test_a_39dcdd3_plateau_state_is_migrated():
     _, _, sched = next(c for c in CASES if c.name == "timm_factory_plateau").build()
     sched.load_state_dict(state)
     assert sched.plateau.state_dict() == state["plateau"]
+
+
+NEW_FIELD_RUN = """
+import sys
+sys.path[:0] = [sys.argv[1], sys.argv[2]]
+import warmup_plugins
+from warmup_plugins import WarmupSchedule
+assert warmup_plugins.__file__.startswith(sys.argv[1]), warmup_plugins.__file__
+assert WarmupSchedule().a_new_option is None and "a_new_option" in WarmupSchedule().to_dict()
+from tests.fixtures.states.cases import CASES
+from tests.integration.test_release_states import RELEASES, check_resumes
+for release in RELEASES:
+    for case in CASES:
+        if not (case.adaptive and release == "39dcdd3"):  # refused on purpose (test_release_states_adaptive)
+            check_resumes(release, case)
+print("resumed", len(RELEASES), "releases")
+"""
+
+
+def test_a_new_schedule_field_with_a_default_loads_every_release_state(tmp_path):
+    """Issue 30 part 4: a field added to WarmupSchedule with a default loads from every committed state, as its
+    default, with nothing else to remember (a scratch copy of the package gets the field, then resumes them all)."""
+    import shutil
+    import subprocess
+    import sys
+
+    repo = pathlib.Path(__file__).parents[2]
+    shutil.copytree(repo / "warmup_plugins", tmp_path / "warmup_plugins", ignore=shutil.ignore_patterns("__pycache__"))
+    schedule = tmp_path / "warmup_plugins" / "core" / "schedule.py"
+    anchor = "    def __post_init__(self) -> None:\n"
+    text = schedule.read_text()
+    assert text.count(anchor) == 1
+    field = '    a_new_option: float | None = _field(None, "a field newer than every committed state")\n\n'
+    schedule.write_text(text.replace(anchor, field + anchor))
+    done = subprocess.run(
+        [sys.executable, "-c", NEW_FIELD_RUN, str(tmp_path), str(repo)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"resumed {len(RELEASES)} releases" in done.stdout

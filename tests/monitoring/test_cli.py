@@ -14,8 +14,9 @@ import pytest
 from warmup_plugins import TrainingRecord, WarmupSchedule
 from warmup_plugins.cli import _field_help, build_parser, main
 from warmup_plugins.core import COOLDOWN_TYPES, DECAY_TYPES, WARMUP_TYPES
+from warmup_plugins.core.choices import REQUEST_CHOICES
 from warmup_plugins.core.schedule import EPOCH_LENGTHS
-from warmup_plugins.extensions.untuned import ADAPTER_CHOICES, UNTUNED_TYPES
+from warmup_plugins.core.untuned import UNTUNED_TYPES
 from warmup_plugins.monitoring.diagnosis import DiagnoseOptions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +162,10 @@ def test_show_defaults_epochs_and_untuned(capsys):
         (("show", "--warmup-steps", "nan"), "argument --warmup-steps: not a finite number: 'nan'"),
         (("show", "--gamma", 0.5), "gamma is not used by decay_type='constant'"),
         (("show", "--warmup-epochs", 2), "--warmup-epochs needs --steps-per-epoch"),
-        (("show", "--warmup-epochs", 2, "--warmup-steps", 3, "--steps-per-epoch", 5), "use warmup_epochs instead"),
+        (
+            ("show", "--warmup-epochs", 2, "--warmup-steps", 3, "--steps-per-epoch", 5),
+            "give one of ['warmup_steps', 'warmup_epochs'], not several",
+        ),
         (("show", "--warmup-type", "untuned_linear"), "--warmup-type untuned_linear needs --beta2"),
         (("show", "--beta2", 0.99), "--beta2 is only used by --warmup-type untuned_linear"),
         (("show", "--at", -1), "--at: step must be a finite number >= 0, got -1"),
@@ -340,7 +344,7 @@ def test_named_choice_options_take_argparse_choices_from_the_one_table():
     """Issue 20 part 3: the CLI's accepted names are the shared table (the fastai adapter reads it too), not a copy."""
     show = build_parser()._subparsers._group_actions[0].choices["show"]
     named = {a.dest: a.choices for a in show._actions if a.choices is not None}
-    assert named == ADAPTER_CHOICES
+    assert named == REQUEST_CHOICES
     assert named["warmup_type"] == (*WARMUP_TYPES, *UNTUNED_TYPES) and named["cooldown_type"] == COOLDOWN_TYPES
 
 

@@ -298,3 +298,26 @@ def test_import_error_names_the_extra():
     assert "pip install timm" in result.stderr
     ok = subprocess.run([sys.executable, "-c", "import sys; sys.modules['timm'] = None; import warmup_plugins.torch"])
     assert ok.returncode == 0
+
+
+def test_the_factory_maps_timm_names_onto_one_request(monkeypatch):
+    """Issue 30 part 2: warmup_epochs reaches the schedule through one request, named in TIMM_NAMES."""
+    from warmup_plugins.core.request import ScheduleRequest
+    from warmup_plugins.timm import TIMM_NAMES
+
+    seen, resolve = [], ScheduleRequest.resolve
+    monkeypatch.setattr(ScheduleRequest, "resolve", lambda self, **run: seen.append(self) or resolve(self, **run))
+    opt = sgd((0.1, 0.1))
+    scheduler, _ = create_scheduler_v2(
+        opt, num_epochs=10, warmup_epochs=2, warmup_lr=0.01, min_lr=0.001, step_on_epochs=False, updates_per_epoch=5
+    )
+    (request,) = seen  # one request for the two groups of one base LR
+    assert request.arguments["warmup_steps"] == 10 and request.named_as["warmup_steps"] == "warmup_epochs=2"
+    assert request.named_as["start_factor"] == "warmup_lr=0.01" and request.named_as["end_factor"] == "min_lr=0.001"
+    assert set(request.arguments) <= set(TIMM_NAMES)
+    assert scheduler.schedule.warmup_steps == 10 and scheduler.schedule.start_factor == 0.01 / 0.1
+
+
+def test_a_factory_error_names_the_timm_argument():
+    with pytest.raises(ValueError, match=r"got 'cosin' \(did you mean 'cosine'\?\); .* comes from decay_fn='cosin'$"):
+        create_scheduler_v2(sgd(), sched="wsd", num_epochs=10, decay_fn="cosin")

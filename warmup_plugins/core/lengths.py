@@ -64,7 +64,8 @@ def _pct_values(name: str, value: object) -> list[float]:
 
 
 def check_forms(kwargs: Mapping[str, Any]) -> None:
-    """At most one unit per length (``warmup_steps`` or ``warmup_epochs`` or ``warmup_pct``); fractions in [0, 1]."""
+    """At most one unit per length (``warmup_steps`` or ``warmup_epochs`` or ``warmup_pct``); fractions in [0, 1];
+    epoch lengths numbers >= 0. A :class:`~warmup_plugins.core.request.ScheduleRequest` calls it once."""
     for forms in _FORMS.values():
         given = [name for name in forms if kwargs.get(name) is not None]
         if len(given) > 1:
@@ -72,17 +73,20 @@ def check_forms(kwargs: Mapping[str, Any]) -> None:
     for name in PCT_LENGTHS:
         if kwargs.get(name) is not None:
             _pct_values(name, kwargs[name])
+    for name in EPOCH_LENGTHS:
+        if kwargs.get(name) is not None:
+            _epoch_values(name, kwargs[name])
 
 
 def to_updates(
     kwargs: Mapping[str, Any], *, steps_per_epoch: object = None, fit_updates: float | None = None
 ) -> dict[str, Any]:
-    """``kwargs`` with every epoch and fraction length converted to updates; other entries pass through.
+    """``kwargs`` (checked by :func:`check_forms`) with every epoch and fraction length converted to updates;
+    other entries pass through.
 
     ``steps_per_epoch`` (optimizer updates per epoch) is needed only when an epoch length is given,
     ``fit_updates`` only for a fraction.
     """
-    check_forms(kwargs)
     out = {k: v for k, v in kwargs.items() if not _is_length_argument(k)}
     for epoch_name, step_name in EPOCH_LENGTHS.items():
         value = kwargs.get(epoch_name)
@@ -105,6 +109,13 @@ def to_updates(
         steps = [p * fit_updates for p in _pct_values(pct_name, value)]
         out[step_name] = steps if step_name == "milestones" else steps[0]
     return out
+
+
+def _epoch_values(name: str, value: object) -> list[float]:
+    """The epochs of ``name`` (a list for ``milestone_epochs``), each a number >= 0."""
+    if name != "milestone_epochs":
+        return [_checks.number(name, value, low=0)]
+    return [_checks.number(f"{name}[{i}]", v, low=0) for i, v in enumerate(_sequence(name, value))]
 
 
 def _sequence(name: str, value: object) -> list[Any]:

@@ -27,15 +27,13 @@ from . import _checks
 from .cooldowns import COOLDOWN_TYPES
 from .decays import FAMILIES, decays_reading
 from .evaluation import compile_schedule
-from .lengths import EPOCH_LENGTHS, to_updates
+from .lengths import EPOCH_LENGTHS
 from .validation import validate
 from .warmups import WARMUP_SHAPES
 
-__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "LATER_FIELDS", "WarmupSchedule"]
+__all__ = ["DEFAULT_START_FACTOR", "EPOCH_LENGTHS", "WarmupSchedule"]
 
 DEFAULT_START_FACTOR = 0.01
-LATER_FIELDS: tuple[str, ...] = ("num_cycles", "warmup_tau", "warmup_beta2")
-"""Fields added after state format 2: a saved schedule without them means their default (None)."""
 _FLOAT_MAX = sys.float_info.max
 
 
@@ -207,8 +205,13 @@ class WarmupSchedule:
         return self.to_dict()
 
     def __setstate__(self, state: dict[str, Any]) -> None:
-        for name, value in state.items():
-            object.__setattr__(self, name, tuple(value) if name == "milestones" and value is not None else value)
+        """From :meth:`to_dict`'s data; a field newer than the pickle takes its default."""
+        unknown = sorted(set(state) - {f.name for f in dataclasses.fields(self)})
+        if unknown:
+            raise KeyError(f"unknown WarmupSchedule fields: {unknown} (pickled by a newer release?)")
+        for f in dataclasses.fields(self):
+            value = state.get(f.name, f.default)
+            object.__setattr__(self, f.name, tuple(value) if f.name == "milestones" and value is not None else value)
         object.__setattr__(self, "_compiled", compile_schedule(self))
 
     def to_dict(self) -> dict[str, Any]:
@@ -239,15 +242,18 @@ class WarmupSchedule:
         Epoch arguments: ``warmup_epochs``, ``total_epochs``, ``step_size_epochs``,
         ``milestone_epochs``, ``timescale_epochs``, ``cycle_epochs``, ``cooldown_epochs``; each
         becomes ``round(epochs * steps_per_epoch)`` updates. Other fields pass through unchanged.
+        The arguments are one :class:`~warmup_plugins.core.request.ScheduleRequest`.
 
         >>> WarmupSchedule.from_epochs(warmup_epochs=5, total_epochs=90, steps_per_epoch=391).warmup_steps
         1955
         """
+        from .request import ScheduleRequest  # the request builds schedules: imported here, not at the top
+
         spe = _checks.integer("steps_per_epoch", steps_per_epoch, low=1)
         for epoch_name, step_name in EPOCH_LENGTHS.items():
             if step_name in kwargs:
                 raise TypeError(f"from_epochs takes lengths in epochs: use {epoch_name} instead of {step_name}")
-        return cls(**to_updates(kwargs, steps_per_epoch=spe))
+        return ScheduleRequest(kwargs).resolve(steps_per_epoch=spe)
 
     @classmethod
     def help(cls) -> dict[str, str]:

@@ -66,6 +66,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
+from .._errors import named
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
 from .update_size import UpdateProbe, UpdateSize
@@ -80,12 +81,12 @@ def _migrate(state: object) -> dict[str, Any]:
     """A saved adaptive state in today's keys (no ``'version'``): 7bf4816's loses its weight snapshot (re-taken
     from the loaded parameters); 39dcdd3's (another rule) is refused."""
     if not isinstance(state, dict):
-        raise TypeError(f"AdaptiveWarmup.load_state_dict: expected a dict, got {type(state).__name__}")
+        raise TypeError(f"expected a dict, got {type(state).__name__}")
     state = dict(state)
     version = state.pop("version", None)
     if version is None and {"burn_in", "stable_seen"} <= set(state):
         raise ValueError(
-            "AdaptiveWarmup.load_state_dict: this adaptive state was saved by release 39dcdd3, whose warmup followed "
+            "this adaptive state was saved by release 39dcdd3, whose warmup followed "
             "another rule that cannot be continued exactly; resume from the model and optimizer with a new "
             "AdaptiveWarmup(), or finish the run with the release that saved it"
         )
@@ -94,7 +95,7 @@ def _migrate(state: object) -> dict[str, Any]:
         state.setdefault("skips", 0)
     elif version != STATE_VERSION:
         raise ValueError(
-            f"AdaptiveWarmup.load_state_dict: unknown adaptive state version {version!r} (this release reads "
+            f"unknown adaptive state version {version!r} (this release reads "
             f"{STATE_VERSION} and the unversioned 7bf4816 states); load it with the release that saved it"
         )
     return state
@@ -405,12 +406,18 @@ def _check_schedule(schedule: object) -> None:
 
 
 def _decoded(state: object) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A saved state's settings and running state, every value checked (and converted); nothing applied."""
+    """A saved state's settings and running state, every value checked (and converted); nothing applied. Its errors
+    are named ``AdaptiveWarmup.load_state_dict``, whoever checks (the adapters check it before they apply a state)."""
+    with named("AdaptiveWarmup.load_state_dict"):
+        return _decoded_unnamed(state)
+
+
+def _decoded_unnamed(state: object) -> tuple[dict[str, Any], dict[str, Any]]:
     state = _migrate(state)
     expected = {f.name for f in fields(AdaptiveWarmup)}
     missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or extra:
-        raise KeyError(f"AdaptiveWarmup.load_state_dict: missing keys {missing}, unexpected keys {extra}")
+        raise KeyError(f"missing keys {missing}, unexpected keys {extra}")
     settings = _checked_settings({f.name: state[f.name] for f in fields(AdaptiveWarmup) if f.init})
     return settings, _check_running(state)  # the running state is the init=False fields
 

@@ -36,6 +36,7 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
+from .._errors import named
 from ..core import _checks
 from ..core.schedule import WarmupSchedule
 
@@ -274,19 +275,23 @@ def _checked_settings(given: dict[str, Any]) -> dict[str, Any]:
 
 
 def _decoded(state: object) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A saved state's settings and running state, every value checked; nothing applied."""
+    """A saved state's settings and running state, every value checked; nothing applied (errors named
+    ``PeakFinder.load_state_dict``, whoever checks)."""
+    with named("PeakFinder.load_state_dict"):
+        return _decoded_unnamed(state)
+
+
+def _decoded_unnamed(state: object) -> tuple[dict[str, Any], dict[str, Any]]:
     if not isinstance(state, dict):
-        raise TypeError(f"PeakFinder.load_state_dict: expected a dict, got {type(state).__name__}")
+        raise TypeError(f"expected a dict, got {type(state).__name__}")
     state = dict(state)
     version = state.pop("version", None)
     if version != STATE_VERSION:
-        raise ValueError(
-            f"PeakFinder.load_state_dict: unknown state version {version!r} (this release reads {STATE_VERSION})"
-        )
+        raise ValueError(f"unknown state version {version!r} (this release reads {STATE_VERSION})")
     expected = {f.name for f in fields(PeakFinder)}
     missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
     if missing or extra:
-        raise KeyError(f"PeakFinder.load_state_dict: missing keys {missing}, unexpected keys {extra}")
+        raise KeyError(f"missing keys {missing}, unexpected keys {extra}")
     settings = _checked_settings({f.name: state[f.name] for f in fields(PeakFinder) if f.init})
     i, x = _checks.integer, _checks.number
     running: dict[str, Any] = {}

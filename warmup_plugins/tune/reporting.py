@@ -23,6 +23,7 @@ from typing import Any
 
 import optuna
 
+from .._errors import owned
 from ..core import _checks
 from ..monitoring.diagnosis import KINDS, diagnose
 from ..monitoring.record import TrainingRecord
@@ -48,6 +49,7 @@ class TrialReporter:
     validation. ``diagnose_kwargs`` go to :func:`diagnose` (thresholds, ``num_classes``).
     """
 
+    @owned
     def __init__(
         self,
         trial: optuna.trial.BaseTrial,
@@ -130,6 +132,7 @@ class TorchReporter(TrialReporter):
     after each validation.
     """
 
+    @owned
     def __init__(self, trial: optuna.trial.BaseTrial, scheduler: Any, **kwargs: Any) -> None:
         self.scheduler = scheduler
         super().__init__(trial, _record_of(scheduler, "WarmupLR"), **kwargs)
@@ -147,11 +150,12 @@ class TimmReporter(TrialReporter):
     ``t_in_epochs=False, record=True``), ``reporter.step(epoch + 1, metric=eval_metric)`` at each epoch end.
     """
 
+    @owned
     def __init__(self, trial: optuna.trial.BaseTrial, scheduler: Any, **kwargs: Any) -> None:
         self.scheduler = scheduler
         super().__init__(trial, _record_of(scheduler, "WarmupScheduler"), **kwargs)
         if getattr(scheduler, "t_in_epochs", False):
-            raise ValueError("TimmReporter: the scheduler must count updates (t_in_epochs=False) to record them")
+            raise ValueError("the scheduler must count updates (t_in_epochs=False) to record them")
 
     def step_update(self, num_updates: int, metric: Any = None) -> None:
         self.scheduler.step_update(num_updates, _checks.scalar("metric", metric))

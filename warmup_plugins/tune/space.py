@@ -27,12 +27,15 @@ from typing import Any
 
 import optuna
 
+from .._errors import owned
 from ..core import _checks
 from ..core.decays import FAMILIES
+from ..core.request import ScheduleRequest
 from ..core.schedule import WarmupSchedule
+from ..core.untuned import untuned_warmup_steps
 from ..core.warmups import WARMUP_SHAPES
 from ..extensions.adaptive import AdaptiveWarmup
-from ..extensions.untuned import _resolve_untuned, untuned_warmup_steps
+from ..extensions.untuned import beta2_of
 
 __all__ = ["DECAY_CHOICES", "WARMUP_CHOICES", "SearchSpace", "Suggestion", "grid", "suggest_schedule"]
 
@@ -143,13 +146,19 @@ class Suggestion:
     ``WarmupLR(opt, **s.scheduler_kwargs())``, ``WarmupScheduler(opt, t_in_epochs=False, **s.scheduler_kwargs())``
     or ``WarmupCallback(**s.scheduler_kwargs())``. ``schedule_kwargs`` are the schedule's fields
     (``warmup_type='untuned_linear'`` for an untuned warmup, which the adapter completes from the
-    optimizer's ``beta2``); ``adaptive`` says whether a fresh :class:`AdaptiveWarmup` goes with them.
+    optimizer's ``beta2``), the one :class:`~warmup_plugins.core.request.ScheduleRequest` every adapter
+    builds from them (``request``); ``adaptive`` says whether a fresh :class:`AdaptiveWarmup` goes with them.
     """
 
     warmup_type: str
     schedule_kwargs: dict[str, Any] = field(hash=False)
     adaptive: bool
     peak_lr: float | None
+
+    @property
+    def request(self) -> ScheduleRequest:
+        """``schedule_kwargs`` as the one request every adapter builds from them."""
+        return ScheduleRequest(self.schedule_kwargs)
 
     @property
     def schedule(self) -> WarmupSchedule:
@@ -159,14 +168,16 @@ class Suggestion:
                 "an untuned warmup's length comes from the optimizer's beta2: pass scheduler_kwargs() to an adapter, "
                 "or call schedule_for(optimizer)"
             )
-        return WarmupSchedule(**self.schedule_kwargs)
+        return self.request.resolve()
 
+    @owned
     def schedule_for(self, optimizer: Any) -> WarmupSchedule:
-        """The schedule for ``optimizer`` (an untuned warmup reads its ``beta2``)."""
+        """The schedule for ``optimizer`` (an untuned warmup reads its ``beta2``), as an adapter resolves it."""
         groups = getattr(optimizer, "param_groups", None)
         if groups is None:
             raise TypeError(f"optimizer must have param_groups, got {type(optimizer).__name__}")
-        return WarmupSchedule(**_resolve_untuned(self.schedule_kwargs, groups, "Suggestion.schedule_for"))
+        request = self.request
+        return request.resolve(beta2=beta2_of(groups) if request.untuned else None)
 
     def scheduler_kwargs(self) -> dict[str, Any]:
         """The adapters' keyword arguments: the schedule's fields, plus ``adaptive=AdaptiveWarmup()`` if adaptive.
