@@ -9,12 +9,18 @@ torch ``LRScheduler._initial_step``             ``warmup_plugins.torch._DriverSc
 timm ``Scheduler._is_apply_noise``,             ``warmup_plugins.timm.WarmupScheduler._timm_noise``  (2)
 ``Scheduler._calculate_noise``
 fastai ``SkipToEpoch._skip_to``                 ``warmup_plugins.fastai._start_epoch``              (3)
+torch ``_foreach_sub_``, ``_foreach_copy_``,    ``warmup_plugins.extensions.update_size``           (4)
+``_foreach_norm``
 ============================================  ==================================================  ===========
 
 (1) torch steps a scheduler at construction, and ``SequentialLR`` restarts its first member, through it; no
 update happened there, so the driver writes the values without observing anything. (2) timm's noise is drawn
 only inside its private methods; the resumed LRs of a noisy schedule need it without writing. (3) fastai keeps
 ``fit(start_epoch=e)`` only there, and an adaptive warmup resumes from the state saved at the end of ``e - 1``.
+(4) the update-size probe measures every tensor of the model once per warmup update, batched (one kernel per op
+and device); the public ``torch.nn.utils.get_total_norm`` combines the per-tensor norms in the tensors' own dtype
+(a half-precision model's total norm overflows at 65504, where the probe combines them in float32), and torch has
+no public batched copy or subtraction.
 
 If one of these tests fails, the host renamed or changed the name: update its one home, then this test.
 """
@@ -107,3 +113,17 @@ def test_fastai_still_keeps_the_start_epoch_in_skip_to_epoch():
     quiet_fit(learn, 3, start_epoch=2)
     quiet_fit(learn, 1)
     assert seen == [2, 0], "fastai's fit(start_epoch=) no longer reaches SkipToEpoch._skip_to by before_fit"
+
+
+def test_torch_still_has_the_batched_ops_the_update_size_probe_uses():
+    tensors = [torch.arange(6.0).reshape(2, 3), torch.full((4,), -2.0)]
+    for name in ("_foreach_sub_", "_foreach_copy_", "_foreach_norm"):
+        assert callable(getattr(torch, name, None)), (
+            f"torch removed {name}: update warmup_plugins.extensions.update_size"
+        )
+    norms = torch._foreach_norm(tensors)
+    assert [n.item() for n in norms] == [torch.linalg.vector_norm(t).item() for t in tensors]
+    copies = [torch.zeros_like(t) for t in tensors]
+    torch._foreach_copy_(copies, tensors)
+    torch._foreach_sub_(copies, [torch.ones_like(t) for t in tensors])
+    assert all(torch.equal(c, t - 1) for c, t in zip(copies, tensors)), "torch changed _foreach_copy_/_foreach_sub_"

@@ -6,8 +6,10 @@ returns the largest ``r`` over the groups and takes a new snapshot. A group whos
 zero-initialised bias group) is measured against ``max(||w||, ||W|| * sqrt(n / N))``, the norm it would have at
 the whole model's RMS weight (``W`` all weights, ``N`` their count, ``n`` the group's), so it cannot hold the
 warmup. It costs per update, all batched with ``torch._foreach_*`` (one kernel launch per op and device, no
-Python loop over
-tensors): one in-place subtraction, two norms, one copy, and one host sync for the one scalar.
+Python loop over tensors): one in-place subtraction, two norms, one copy, and one host sync for the one scalar.
+Those three private torch ops are used here only (torch has no public batched copy or subtraction, and its public
+``get_total_norm`` combines half-precision norms in half precision, where overflow starts at 65504);
+``tests/integration/test_host_private_api.py`` fails loudly if torch renames them.
 The snapshot is a copy of the weights (the model's size again in memory), held only during the warmup and
 never in a state dict.
 """
