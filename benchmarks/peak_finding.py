@@ -348,8 +348,11 @@ def repeat_in_second_process(args: argparse.Namespace, setup: Setup) -> None:
     result = json.loads(next(line for line in out.stdout.splitlines() if line.startswith("RESULT "))[7:])
     runs[key] = {**result, "method": f"repeat {REPEATED.split(' | ')[0]}"}
     _save(path, setup, runs, environment("cpu"))
-    print(f"{time.strftime('%H:%M:%S')} {setup.name} {key}: {result['accuracy']:.2f}% (first process: "
-          f"{runs[REPEATED]['accuracy']:.2f}%)", flush=True)
+    print(
+        f"{time.strftime('%H:%M:%S')} {setup.name} {key}: {result['accuracy']:.2f}% (first process: "
+        f"{runs[REPEATED]['accuracy']:.2f}%)",
+        flush=True,
+    )
 
 
 def quick_setups() -> list[Setup]:
