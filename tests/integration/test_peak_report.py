@@ -355,3 +355,51 @@ def test_cli_prints_the_summary_and_fails_cleanly(tmp_path, capsys):
     with pytest.raises(SystemExit) as exit_:
         report.main([str(tmp_path / "nope")])
     assert exit_.value.code == 2 and "is not a folder" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------------------------------------ README blocks
+ROOT = Path(__file__).resolve().parents[2]
+README_START = "<!-- --8<-- [start:{0}] -->\nold text\n<!-- --8<-- [end:{0}] -->"
+
+
+def test_readme_blocks_are_rewritten_from_the_json(tmp_path):
+    folder = write(tmp_path / "runs", synthetic("vit", "held out", 12), synthetic("cnn", "development", 13))
+    readme = tmp_path / "README.md"
+    readme.write_text("# title\n\n" + "\n\nbetween\n\n".join(README_START.format(n) for n in report.README_BLOCKS))
+    report.main([str(folder), "--readme", str(readme)])
+    text = readme.read_text()
+    assert "old text" not in text and text.startswith("# title") and text.count("between") == 2
+    blocks = report.readme_blocks(folder)
+    s = report.summary(folder)["setups"]["vit"]
+    c = comparison(s, "peak", "best grid cell")
+    planted = f"{c['mean']:+.2f} [{c['low']:+.2f}, {c['high']:+.2f}]"
+    assert planted in blocks["peak-evidence"] and planted in blocks["peak-headline"]
+    assert "**vit** (held out; the seed CNN with Adam)" in blocks["peak-evidence"]
+    assert "of 1 held-out set-ups and" in blocks["peak-evidence"]
+    assert "at the top grid peak 0.03" in blocks["adaptive-evidence"]
+    for name, body in blocks.items():
+        assert report.block_pattern(name).search(text).group(1) == body
+    report.main([str(folder), "--readme", str(readme)])
+    assert readme.read_text() == text  # rewriting from the same JSON changes nothing
+
+
+def test_a_readme_without_the_blocks_is_a_clear_error(tmp_path, capsys):
+    folder = write(tmp_path / "runs", synthetic("x", "held out", 14))
+    readme = tmp_path / "README.md"
+    readme.write_text("# no blocks\n")
+    with pytest.raises(SystemExit) as exit_:
+        report.main([str(folder), "--readme", str(readme)])
+    assert exit_.value.code == 2 and "has no block 'peak-headline'" in capsys.readouterr().err
+    assert readme.read_text() == "# no blocks\n"
+
+
+def test_the_readme_numbers_are_those_of_the_committed_results():
+    """Every number the README gives for PeakFinder and AdaptiveWarmup is generated from the committed JSON."""
+    readme = (ROOT / "README.md").read_text()
+    for name, body in report.readme_blocks(ROOT / "benchmarks" / "results" / "peak").items():
+        found = report.block_pattern(name).search(readme)
+        assert found is not None, f"README.md lost its generated block {name!r}"
+        assert found.group(1) == body, (
+            f"README block {name!r} differs from the committed results: run "
+            "python -m benchmarks.peak_report benchmarks/results/peak --readme README.md"
+        )
