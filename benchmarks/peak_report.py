@@ -808,7 +808,7 @@ def peak_headline(setups: list[dict]) -> str:
     return (
         "- **A warmup that finds its own peak LR, in one run.** None of those libraries has it: `PeakFinder` ramps "
         "towards a bound you set, reads the run's own losses and picks the peak, then decays from it "
-        "([section](#a-warmup-that-finds-its-own-peak-lr)). Against the best of a grid of "
+        "([results](benchmarks/results/peak/RESULTS.md)). Against the best of a grid of "
         f"{max((len(s['grid']) for s in setups), default=0)} fixed warmups (a run per cell), in points of CIFAR-10 "
         f"test accuracy over {seeds} seeds: {per or NOT_RUN}. Within 1 point of that grid on {j['a']['met']} of "
         f"{len(held)} held-out set-ups"

@@ -185,9 +185,13 @@ def test_the_readme_and_the_docs_home_give_the_same_reasons_with_the_same_number
     """Issue 29 item 1: the first screen says what the library does better, with numbers and links; the docs'
     home page says the same (its links point into the site, the README's into the clone)."""
 
+    def block(name: str) -> str:  # a README block, as mkdocs' snippets include it
+        return re.search(rf"\[start:{name}\] -->\n(.*?)\n<!-- --8<-- \[end:{name}\]", README.read_text(), re.S)[1]
+
     def reasons(text: str, start: str) -> str:
         text = text[text.index(start) : text.index("## Two commands" if "## Two" in text else "Start with [the")]
-        text = text.replace("<!-- --8<-- [start:quickstart] -->", "")
+        text = re.sub(r'--8<-- "README.md:([\w-]+)"', lambda m: block(m[1]), text)  # the home page's includes
+        text = re.sub(r"<!-- --8<-- \[(start|end):[\w-]+\] -->", "", text)
         return " ".join(re.sub(r"\]\([^)]*\)", "]", text).split())  # links dropped, lines joined
 
     readme = reasons(README.read_text(), "Learning-rate warmup, and the decay after it")
