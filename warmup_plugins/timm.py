@@ -90,7 +90,12 @@ class WarmupScheduler(Scheduler):
             if initialize and isinstance(group["lr"], torch.Tensor):
                 group.setdefault("initial_lr", group["lr"].clone())  # never alias the LR we fill in place
             if "initial_lr" in group:  # timm writes it into the groups in its __init__: check it first
-                read_value(group, "initial_lr", i)
+                initial, lr = read_value(group, "initial_lr", i), group["lr"]
+                if isinstance(lr, torch.Tensor) and initial > torch.finfo(lr.dtype).max:
+                    raise ValueError(
+                        f"param_groups[{i}]['initial_lr'] ({initial:g}) exceeds {torch.finfo(lr.dtype).max:g}, the "
+                        f"largest value the group's {lr.dtype} Tensor 'lr' can hold"
+                    )
         _checks.boolean("t_in_epochs", t_in_epochs)
         if adaptive is not None and t_in_epochs:
             raise ValueError("an adaptive warmup follows updates; use t_in_epochs=False")

@@ -106,6 +106,16 @@ def test_a_resolve_error_names_the_argument_the_user_passed(arguments, run, erro
     assert str(caught.value) == message
 
 
+def test_a_length_beyond_a_floats_range_is_named_as_it_is():
+    """An int too large for ``:g`` (found by the hostile-input fuzz in a fastai fit) is shown whole, not an
+    OverflowError from formatting the message."""
+    huge = 10**400
+    with pytest.raises(ValueError, match=rf"^warmup_steps \({huge}\) is longer than the fit"):
+        ScheduleRequest({"warmup_steps": huge}, within_fit=True).resolve(steps_per_epoch=8, fit_updates=24)
+    with pytest.raises(ValueError, match=rf"^warmup_steps \({huge}\) is longer than the fit"):
+        request_module.check_fits_the_fit({"warmup_steps": huge}, 24)
+
+
 def test_within_a_fit_a_length_longer_than_the_fit_is_named_as_given():
     request = ScheduleRequest({"warmup_epochs": 4}, within_fit=True)
     with pytest.raises(ValueError, match=r"^warmup_epochs=4 \(32 updates\) is longer than the fit; the index restarts"):

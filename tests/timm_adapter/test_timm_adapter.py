@@ -321,3 +321,13 @@ def test_the_factory_maps_timm_names_onto_one_request(monkeypatch):
 def test_a_factory_error_names_the_timm_argument():
     with pytest.raises(ValueError, match=r"got 'cosin' \(did you mean 'cosine'\?\); .* comes from decay_fn='cosin'$"):
         create_scheduler_v2(sgd(), sched="wsd", num_epochs=10, decay_fn="cosin")
+
+
+def test_an_initial_lr_that_a_tensor_lr_cannot_hold_is_refused_before_anything_is_written():
+    """timm's ``__init__`` copies ``initial_lr`` into the groups: a float32 Tensor LR cannot hold 1e300, so the
+    check comes first and names the group's value (found by the hostile-input fuzz), not torch's overflow."""
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(2))], lr=torch.tensor(0.5), momentum=0.9)
+    opt.param_groups[0]["initial_lr"] = 1e300
+    with pytest.raises(ValueError, match=r"param_groups\[0\]\['initial_lr'\] \(1e\+300\) exceeds 3\.40282e\+38"):
+        WarmupScheduler(opt, WarmupSchedule(warmup_steps=0, decay_type="constant"), t_in_epochs=False)
+    assert opt.param_groups[0]["lr"].item() == 0.5

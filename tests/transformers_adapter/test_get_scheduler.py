@@ -366,15 +366,17 @@ FUNCTIONS = [name for name in dropin if name.startswith("get_") and name.endswit
 @pytest.mark.parametrize("function", FUNCTIONS)
 def test_every_function_takes_transformers_parameters_in_transformers_order(function):
     """Issue 28 case 8: a positional last_epoch (and get_wsd_schedule's num_stable_steps) was refused. Each drop-in
-    has transformers' signature (same names, order and defaults), plus the keyword-only start_factor."""
+    has transformers' signature (same names, order and defaults), plus the keyword-only start_factor and adaptive."""
     import inspect
 
     theirs = inspect.signature(getattr(hf, function)).parameters
     ours = inspect.signature(dropin[function]).parameters
+    extra = ("start_factor", "adaptive")
     assert [(p.name, p.default, p.kind) for p in theirs.values()] == [
-        (p.name, p.default, p.kind) for p in ours.values() if p.name != "start_factor"
+        (p.name, p.default, p.kind) for p in ours.values() if p.name not in extra
     ]
-    assert ours["start_factor"].kind is inspect.Parameter.KEYWORD_ONLY
+    for name in extra:
+        assert ours[name].kind is inspect.Parameter.KEYWORD_ONLY, name
 
 
 @pytest.mark.filterwarnings("ignore:Detected call of")

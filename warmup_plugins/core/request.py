@@ -139,6 +139,16 @@ def _check_names(arguments: Mapping[str, Any], within_fit: bool) -> None:
     _checks.unknown_keys(arguments, valid, "schedule arguments")
 
 
+def _shown(value: Any) -> str:
+    """A number as ``:g`` shows it (an int too large for a float as it is), anything else as its repr."""
+    if not _checks.is_real(value):
+        return repr(value)
+    try:
+        return f"{value:g}"
+    except OverflowError:  # an int beyond a float's range
+        return str(value)
+
+
 class _Names:
     """Each resolved value as the user gave it: ``warmup_steps (30)``, ``warmup_epochs=4 (32 updates)``."""
 
@@ -146,8 +156,7 @@ class _Names:
         self.fields, self.converted, self.origins = fields, converted, {**named_as, **converted}
 
     def _shown(self, field: str) -> str:
-        value = self.fields[field]
-        return f"{value:g}" if _checks.is_real(value) else repr(value)
+        return _shown(self.fields[field])
 
     def __call__(self, field: str) -> str:
         if field in self.converted:
@@ -185,7 +194,7 @@ def check_fits_the_fit(fields: Mapping[str, Any], fit_updates: float, named: Any
     for field in ("warmup_steps", "total_steps"):
         value = fields.get(field)
         if _checks.is_real(value) and value > fit_updates:
-            name = f"{field} ({value:g})" if named is None else named(field)
+            name = f"{field} ({_shown(value)})" if named is None else named(field)
             raise ValueError(
                 f"{name} is longer than the fit; the index restarts at 0 every fit, so a schedule longer than one "
                 "fit never completes (use *_pct or *_epochs lengths, or leave total_steps out)"
