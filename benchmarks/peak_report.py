@@ -203,6 +203,8 @@ def flags(runs: Iterable[dict]) -> list[dict[str, Any]]:
     into the bound, an AdaptiveWarmup on its floor for its whole warmup, an AutoWU rule that never decided, and
     every diverged run."""
     out = []
+    runs = list(runs)
+    by_key = {(r["method"], r["seed"]): r for r in runs}
     for run in runs:
         method, report = base_method(run["method"]), run.get("report") or {}
         where = {"method": run["method"], "seed": run["seed"]}
@@ -227,6 +229,21 @@ def flags(runs: Iterable[dict]) -> list[dict[str, Any]]:
                     "stretched linear warmup, not adaptation",
                 }
             )
+        taken = (
+            by_key.get((f"taken {method.split(' ', 1)[1]} s={run['seed']}", run["seed"]))
+            if method.startswith("adaptive ")
+            else None
+        )
+        off = same_path(run, taken) if taken is not None else None
+        if off is not None and (floor is None or floor < (warm or 0)):
+            out.append(
+                {
+                    **where,
+                    "flag": "fixed path",
+                    "text": f"its LR path is that of a fixed linear warmup of {warm} updates (its `taken` run, to "
+                    f"{off:.1g} relative): it shows that fixed path, not adaptation",
+                }
+            )
         if method.startswith("adaptive") and warm is None:
             out.append({**where, "flag": "unfinished", "text": "the adaptive warmup never ended"})
         if method == AUTOWU and not report.get("decided"):
@@ -241,6 +258,16 @@ def flags(runs: Iterable[dict]) -> list[dict[str, Any]]:
         if run.get("diverged"):
             out.append({**where, "flag": "diverged", "text": "diverged (a non-finite loss); counted as 10% accuracy"})
     return out
+
+
+def same_path(run: dict, other: dict, rtol: float = 1e-9) -> float | None:
+    """The largest relative difference between two runs' LR paths when every stored LR agrees within ``rtol``
+    (the same path up to rounding), else None."""
+    a, b = run.get("lrs") or [], other.get("lrs") or []
+    if not a or len(a) != len(b):
+        return None
+    off = max(abs(x - y) / max(abs(x), abs(y), 1e-300) for x, y in zip(a, b))
+    return off if off <= rtol else None
 
 
 def analyse(data: dict) -> dict[str, Any]:
@@ -840,10 +867,12 @@ def adaptive_evidence(setups: list[dict]) -> str:
             taken = _find(s, key, "taken " + key.split(" ", 1)[1])
             peak = key.split("=", 1)[1]
             used = _values(row["peaks"])
+            fixed = sum(f["flag"] == "fixed path" and f["method"] == key for f in s["flags"])
+            same = f"; on {fixed} of {row['n']} seeds exactly a fixed linear warmup's LR path, flagged" if fixed else ""
             parts.append(
                 f"at the {'top' if which == 'top' else 'best'} grid peak {peak} {_percent(row)} (peak used {used}, "
-                f"warmup {_values(row['warmups'], '{:.0f}')} updates): {_short(nominal)} against its nominal 1-epoch "
-                f"warmup, {_short(taken)} against a fixed warmup as long as it took"
+                f"warmup {_values(row['warmups'], '{:.0f}')} updates{same}): {_short(nominal)} against its nominal "
+                f"1-epoch warmup, {_short(taken)} against a fixed warmup as long as it took"
                 + (
                     f", {_met(next((c for c in s['comparisons'] if c['target'] == 'c'), None), 'c')}"
                     if which == "best"

@@ -22,7 +22,7 @@ ENV = {"device": "CPU test", "python": "3.11", "torch": "2.x", "timm": "1.x", "f
 def make_run(method: str, seed: int, accuracy: float, *, peak: float | None, warmup: int | None = None, **extra):
     """One run as ``peak_finding.run`` stores it (JSON-safe), with a short LR path and losses."""
     rng = random.Random(f"{method}|{seed}")
-    lrs = [(peak or 1e-3) * min(1.0, (i + 1) / 50) for i in range(100)]
+    lrs = [(peak or 1e-3) * min(1.0, (i + 1) / (warmup or 50)) for i in range(100)]
     losses = [2.3 * math.exp(-i / 60) + 0.05 * rng.random() for i in range(100)]
     run = {
         "setup": "x",
@@ -297,11 +297,15 @@ def test_flags_name_fixed_paths_and_failures(tmp_path):
     runs["adaptive p=0.03 | seed 0"].update(on_floor=179)  # one update off the floor: not flagged
     runs["autowu | seed 0"]["report"] = autowu_report(decided=False, peak_lr=None, end=None)
     runs["lr_find | seed 2"].update(diverged=True, accuracy=10.0, max_loss="inf", losses=[2.3, "nan"])
+    taken = runs["taken p=0.003 s=1 | seed 1"]["lrs"]
+    runs["adaptive p=0.003 | seed 1"]["lrs"] = [x * (1 + 1e-12) for x in taken]  # the same path, up to rounding
+    runs["adaptive p=0.003 | seed 2"]["lrs"] = [x * (1 + 1e-6) for x in taken]  # a path of its own
     s = report.summary(write(tmp_path, f))["setups"]["flags"]
     found = {(x["flag"], x["method"], x["seed"]) for x in s["flags"]}
     assert found == {
         ("bound", "peak", 1),
         ("floor", "adaptive p=0.03", 2),
+        ("fixed path", "adaptive p=0.003", 1),
         ("autowu undecided", "autowu", 0),
         ("diverged", "lr_find", 2),
     }
@@ -310,6 +314,7 @@ def test_flags_name_fixed_paths_and_failures(tmp_path):
     text = report.render_folder(tmp_path)
     assert "fixed exponential warmup to the bound" in text and "sat on the floor for all 180" in text
     assert "AutoWU never decided" in text
+    assert "its LR path is that of a fixed linear warmup of 180 updates (its `taken` run, to 1e-12 relative)" in text
 
 
 # ------------------------------------------------------------------------------------------------ the output
