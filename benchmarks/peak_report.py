@@ -813,8 +813,14 @@ def peak_evidence(setups: list[dict]) -> str:
         f"{_signed(j['b'][r]['mean'])} over {LABELS[r]}" if j["b"][r]["mean"] is not None else f"{LABELS[r]} {NOT_RUN}"
         for r in (LR_FIND, AUTOWU)
     )
+    above = {
+        r: sum(1 for s in setups if (c := _find(s, PEAK, r)) is not None and c["status"] == "ok" and c["mean"] > 0)
+        for r in (LR_FIND, AUTOWU)
+    }
     lines += [
         "",
+        f"PeakFinder's mean is above fastai's `lr_find` with a 1-epoch warmup on {above[LR_FIND]} of {len(setups)} "
+        f"set-ups and above the AutoWU rule on {above[AUTOWU]} of {len(setups)}. "
         f"Target (a), the interval's lower end above -1 point against the best grid cell: met on {j['a']['met']} "
         f"of {j['a']['of']} held-out set-ups and {dev_met} of {len(dev)} development ones. Averaged over the "
         f"held-out set-ups, PeakFinder's mean difference is {b} (target (b): at least 0).",
@@ -833,9 +839,9 @@ def peak_headline(setups: list[dict]) -> str:
     lr_find = j["b"][LR_FIND]["mean"]
     seeds = len({n for s in setups for n in s["seeds"]})
     return (
-        "- **A warmup that finds its own peak LR, in one run.** None of those libraries has it: `PeakFinder` ramps "
-        "towards a bound you set, reads the run's own losses and picks the peak, then decays from it "
-        "([results](benchmarks/results/peak/RESULTS.md)). Against the best of a grid of "
+        "- **Experimental: a warmup that finds its own peak LR, in one run.** None of those libraries has it: "
+        "`PeakFinder` ramps towards a bound you set, reads the run's own losses and picks the peak, then decays from "
+        "it ([results](benchmarks/results/peak/RESULTS.md)). Against the best of a grid of "
         f"{max((len(s['grid']) for s in setups), default=0)} fixed warmups (a run per cell), in points of CIFAR-10 "
         f"test accuracy over {seeds} seeds: {per or NOT_RUN}. Within 1 point of that grid on {j['a']['met']} of "
         f"{len(held)} held-out set-ups"
