@@ -846,7 +846,7 @@ def peak_headline(setups: list[dict]) -> str:
         f"test accuracy over {seeds} seeds: {per or NOT_RUN}. Within 1 point of that grid on {j['a']['met']} of "
         f"{len(held)} held-out set-ups"
         + (
-            f"; {_signed(lr_find)} on average over fastai's `lr_find` with a 1-epoch warmup"
+            f"; there, {_signed(lr_find)} points on average against fastai's `lr_find` with a 1-epoch warmup"
             if lr_find is not None
             else ""
         )
