@@ -41,6 +41,7 @@ from typing import Any
 
 import torch
 
+from benchmarks.peak_report import plain
 from benchmarks.peak_setups import SETUPS, Data, Setup
 
 START_FACTOR = 0.01
@@ -175,22 +176,11 @@ def run(job: Job, data: Data) -> dict:
         "max_lr": max(lrs),
         "lrs": lrs[::4],
         "losses": [sum(losses[i : i + 4]) / len(losses[i : i + 4]) for i in range(0, len(losses), 4)],
-        "report": _plain(report),
+        "report": plain(report),
         "on_floor": floor if job.method.startswith("adaptive") else None,
         "seconds": time.perf_counter() - start,
         **extra,
     }
-
-
-def _plain(value: Any) -> Any:
-    """JSON-safe: infinities and NaN as strings."""
-    if isinstance(value, float) and not math.isfinite(value):
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    return value
 
 
 # ------------------------------------------------------------------------------------------------ workers

@@ -103,14 +103,14 @@ def _number(value: Any) -> float:
     return float(value)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """JSON-safe: non-finite floats as strings, as the input stores them."""
     if isinstance(value, float) and not math.isfinite(value):
         return str(value)
     if isinstance(value, dict):
-        return {k: _plain(v) for k, v in value.items()}
+        return {k: plain(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
@@ -188,7 +188,7 @@ def _row(key: str, runs: dict[int, dict]) -> dict[str, Any]:
         **describe(accuracy),
         "peaks": [chosen_peak(runs[s]) for s in seeds],
         "warmups": [warmup_taken(runs[s]) for s in seeds],
-        "max_losses": [_plain(_number(runs[s]["max_loss"])) for s in seeds],
+        "max_losses": [plain(_number(runs[s]["max_loss"])) for s in seeds],
         "seconds": statistics.fmean(runs[s]["seconds"] for s in seeds),
         "diverged": sum(bool(runs[s].get("diverged")) for s in seeds),
     }
@@ -414,7 +414,7 @@ def summary(folder: Path) -> dict[str, Any]:
     """The judged numbers as plain data (JSON-ready; non-finite numbers as strings): per set-up its grid, methods,
     comparisons, targets and flags; the held-out judgement; which set-ups were developed on."""
     setups = [analyse(d) for d in load_folder(folder)]
-    return _plain(
+    return plain(
         {
             "developed_on": [s["name"] for s in setups if not is_held_out(s["setup"])],
             "held_out": [s["name"] for s in setups if is_held_out(s["setup"])],

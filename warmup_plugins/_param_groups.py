@@ -56,6 +56,11 @@ def read_value(group: Mapping[str, Any], key: str, index: int) -> float:
     return float(_checks.number(f"param_groups[{index}][{key!r}]", value, low=0))
 
 
+def largest_value(current: Any) -> float:
+    """The largest value a group entry can hold: its dtype's for a Tensor (filled in place), a float's otherwise."""
+    return torch.finfo(current.dtype).max if isinstance(current, torch.Tensor) else sys.float_info.max
+
+
 def _current(group: Mapping[str, Any], key: str) -> Any:
     return group.get("betas", (None,))[0] if key == "beta1" else group.get(key)
 
@@ -78,8 +83,7 @@ class GroupWriter(Writer):
         if len(bases) != len(groups) or len(schedules) != len(groups):
             raise ValueError(f"got {len(bases)} base values and {len(schedules)} schedules for {len(groups)} groups")
         for i, (group, base, schedule) in enumerate(zip(groups, bases, schedules)):
-            current = _current(group, key)
-            limit = torch.finfo(current.dtype).max if isinstance(current, torch.Tensor) else sys.float_info.max
+            limit = largest_value(_current(group, key))
             if base * schedule.max_factor > limit:
                 raise ValueError(
                     f"param_groups[{i}]: the base {key} {base:g} times the schedule's largest factor "

@@ -25,7 +25,7 @@ from torch.optim.lr_scheduler import ReduceLROnPlateau
 
 from . import _codec as codec
 from ._errors import owned
-from ._param_groups import GroupWriter, check_optimizer, read_value, torch_scheduler
+from ._param_groups import GroupWriter, check_optimizer, largest_value, read_value, torch_scheduler
 from ._repr import adapter_repr
 from ._schedules import build_schedules
 from ._seam import Driver
@@ -90,11 +90,11 @@ class WarmupScheduler(Scheduler):
             if initialize and isinstance(group["lr"], torch.Tensor):
                 group.setdefault("initial_lr", group["lr"].clone())  # never alias the LR we fill in place
             if "initial_lr" in group:  # timm writes it into the groups in its __init__: check it first
-                initial, lr = read_value(group, "initial_lr", i), group["lr"]
-                if isinstance(lr, torch.Tensor) and initial > torch.finfo(lr.dtype).max:
+                initial, limit = read_value(group, "initial_lr", i), largest_value(group["lr"])
+                if initial > limit:
                     raise ValueError(
-                        f"param_groups[{i}]['initial_lr'] ({initial:g}) exceeds {torch.finfo(lr.dtype).max:g}, the "
-                        f"largest value the group's {lr.dtype} Tensor 'lr' can hold"
+                        f"param_groups[{i}]['initial_lr'] ({initial:g}) exceeds {limit:g}, the largest value the "
+                        "group's 'lr' can hold"
                     )
         _checks.boolean("t_in_epochs", t_in_epochs)
         if adaptive is not None and t_in_epochs:

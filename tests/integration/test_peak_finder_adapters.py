@@ -239,13 +239,19 @@ def test_fastai_resumes_from_learn_save_mid_search(tmp_path):
 
 
 # ---------------------------------------------------------------------------------------------- record and report
-def test_the_record_diagnose_and_the_plot_show_the_search(tmp_path):
+def _recorded_run() -> WarmupLR:
+    """A whole recorded run of the fixed losses through WarmupLR with a PeakFinder."""
     model = tiny_model()
     opt = _opt(model)
     sched = WarmupLR(opt, total_steps=T, decay_type="cosine", adaptive=PeakFinder(), record=True)
     for k in range(T):
         _train(model, opt, k)
         sched.step(loss=LOSSES[k])
+    return sched
+
+
+def test_the_record_diagnose_and_the_plot_show_the_search(tmp_path):
+    sched = _recorded_run()
     report = sched.record.meta["peak_finder"]
     assert report["decided_at"] == sched.adaptive.decided_at == sched.record.meta["warmup_updates"]
     line = sched.adaptive.summary(BOUNDS[0])
@@ -292,12 +298,7 @@ def test_two_ranks_with_different_losses_take_the_same_decision(tmp_path):
 def test_the_cli_draws_the_search_and_prints_the_verdict(tmp_path, capsys):
     from warmup_plugins.cli import main
 
-    model = tiny_model()
-    opt = _opt(model)
-    sched = WarmupLR(opt, total_steps=T, decay_type="cosine", adaptive=PeakFinder(), record=True)
-    for k in range(T):
-        _train(model, opt, k)
-        sched.step(loss=LOSSES[k])
+    sched = _recorded_run()
     saved = sched.record.save(tmp_path / "run.json")
     assert main(["plot-search", str(saved), "-o", str(tmp_path / "search.png")]) == 0
     out = capsys.readouterr().out
